@@ -1,0 +1,6 @@
+//! `gzip`: placeholder, not implemented yet.
+
+use super::Constructor;
+
+/// Codec ids this module provides.
+pub(super) const CODECS: &[(&str, Constructor)] = &[];

@@ -1,0 +1,106 @@
+//! The codec core: pure, safe Rust, no FFI types.
+//!
+//! A [`Codec`] is created from its numcodecs configuration (`{"id": "zstd", "level": 3}`) through the
+//! registry ([`codec_from_json`], [`codec_from_config`]); [`register_codec`] adds codecs at run time, like
+//! numcodecs' `register_codec`. Codecs are immutable after construction and shared freely across threads.
+#![forbid(unsafe_code)]
+
+mod dtype;
+mod error;
+mod params;
+mod registry;
+
+pub mod blosc;
+pub mod bz2;
+pub mod gzip;
+pub mod lz4;
+pub mod lzma;
+pub mod zlib;
+pub mod zstd;
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+pub use dtype::{ArrayInfo, ByteOrder, DType};
+pub use error::{Error, ErrorKind, Result};
+pub use params::Params;
+pub use registry::{codec_from_config, codec_from_json, register_codec, registered_codecs, Constructor};
+
+/// Decoders refuse to produce more than this many bytes unless told otherwise, so a small hostile stream
+/// that claims (or expands to) terabytes fails with [`ErrorKind::LimitExceeded`] instead of exhausting memory.
+pub const DEFAULT_MAX_DECODED_SIZE: usize = if usize::BITS >= 64 { 1 << 32 } else { isize::MAX as usize };
+
+/// One numcodecs codec: a configuration plus the encode/decode functions of its wire format.
+///
+/// Implementations must be deterministic (same input and config, same bytes) and must never panic on
+/// any input to `decode*`; hostile bytes give [`ErrorKind::CorruptData`] or [`ErrorKind::LimitExceeded`].
+pub trait Codec: Send + Sync + fmt::Debug {
+    /// numcodecs' `codec_id`, e.g. `"zstd"`.
+    fn codec_id(&self) -> &str;
+
+    /// numcodecs' `get_config()`: `"id"` first, then every option with its (default-filled) value, in
+    /// numcodecs' key order.
+    fn config(&self) -> Map<String, Value>;
+
+    /// An upper bound of the encoded size of `src_len` bytes of the array `info`.
+    fn encode_bound(&self, src_len: usize, info: &ArrayInfo) -> Result<usize>;
+
+    /// Encodes `src`, an array described by `info` (compressors other than blosc ignore it).
+    fn encode(&self, src: &[u8], info: &ArrayInfo) -> Result<Vec<u8>>;
+
+    /// Encodes into `dst`, returning the encoded length. Fails with [`ErrorKind::BufferTooSmall`] (and the
+    /// needed size when known) if `dst` is too small; `dst` of [`Codec::encode_bound`] bytes always fits.
+    fn encode_into(&self, src: &[u8], info: &ArrayInfo, dst: &mut [u8]) -> Result<usize> {
+        let encoded = self.encode(src, info)?;
+        copy_into(&encoded, dst)
+    }
+
+    /// The decoded size of `src` if the stream records it, else [`ErrorKind::SizeUnknown`].
+    fn decoded_size(&self, _src: &[u8]) -> Result<usize> {
+        Err(Error::size_unknown(format!("{}: the stream does not record its decoded size", self.codec_id())))
+    }
+
+    /// Decodes a whole chunk.
+    fn decode(&self, src: &[u8]) -> Result<Vec<u8>>;
+
+    /// Decodes into `dst`, returning the decoded length. Fails with [`ErrorKind::BufferTooSmall`] (and the
+    /// needed size when known) when `dst` is too small; nothing beyond `dst` is ever written.
+    fn decode_into(&self, src: &[u8], dst: &mut [u8]) -> Result<usize> {
+        let decoded = self.decode(src)?;
+        copy_into(&decoded, dst)
+    }
+
+    /// The configuration as compact JSON, e.g. `{"id":"zstd","level":3,"checksum":false}`.
+    fn config_json(&self) -> String {
+        Value::Object(self.config()).to_string()
+    }
+}
+
+/// Copies `bytes` to the front of `dst`, or reports the size `dst` would need.
+pub fn copy_into(bytes: &[u8], dst: &mut [u8]) -> Result<usize> {
+    let capacity = dst.len();
+    let target = dst.get_mut(..bytes.len()).ok_or_else(|| Error::buffer_too_small(bytes.len(), capacity))?;
+    target.copy_from_slice(bytes);
+    Ok(bytes.len())
+}
+
+/// Builds a `get_config()` map: `"id"` first, then `entries` in order.
+pub fn config_map<const N: usize>(id: &str, entries: [(&str, Value); N]) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert("id".into(), Value::from(id));
+    for (key, value) in entries {
+        map.insert(key.into(), value);
+    }
+    map
+}
+
+/// Fails with [`ErrorKind::LimitExceeded`] when a decoded size is over [`DEFAULT_MAX_DECODED_SIZE`].
+pub fn check_decoded_size(codec_id: &str, size: u64) -> Result<usize> {
+    match usize::try_from(size) {
+        Ok(size) if size <= DEFAULT_MAX_DECODED_SIZE => Ok(size),
+        _ => Err(Error::limit(format!(
+            "{codec_id}: decoded size {size} exceeds the limit of {DEFAULT_MAX_DECODED_SIZE} bytes"
+        ))),
+    }
+}

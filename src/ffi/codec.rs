@@ -1,0 +1,392 @@
+//! Codec handles: creation from JSON, configuration, encode and decode (caller buffers and allocating).
+
+use std::ffi::{c_char, c_void, CString};
+
+use crate::codecs::{self, ArrayInfo, Codec, DType, Error, ErrorKind};
+
+use super::alloc::OwnedBytes;
+use super::{bounded_c_str, check_no_overlap, check_out, guard, guard_value, input_bytes, numcodecs_status, output_bytes, write_out};
+
+/// An opaque codec handle, created by `numcodecs_codec_from_json` and freed by `numcodecs_codec_free`.
+///
+/// Immutable after creation: one handle may be used from any number of threads at once.
+pub struct numcodecs_codec {
+    codec: Box<dyn Codec>,
+    id: CString,
+}
+
+/// Description of the array in a chunk, as numcodecs sees it: dtype and C-order shape.
+#[repr(C)]
+pub struct numcodecs_array_info {
+    /// NumPy typestr, NUL-terminated, e.g. `"<f4"`, `"|u1"`, `"|b1"`, `">i8"`; NULL means `"|u1"`.
+    pub dtype: *const c_char,
+    /// `ndim` extents in C order, or NULL for a 1-D array spanning the whole buffer.
+    pub shape: *const usize,
+    /// Number of entries in `shape` (ignored when `shape` is NULL).
+    pub ndim: usize,
+}
+
+/// Longest dtype string accepted (NumPy's are far shorter; this only bounds the scan for the NUL).
+const MAX_DTYPE_LEN: usize = 64;
+/// NumPy's maximum number of dimensions.
+const MAX_NDIM: usize = 64;
+
+/// # Safety
+/// `codec` must be NULL or a live handle from `numcodecs_codec_from_json`.
+unsafe fn codec_ref<'a>(codec: *const numcodecs_codec) -> Result<&'a numcodecs_codec, Error> {
+    // SAFETY: the caller's contract: NULL or a live handle.
+    unsafe { codec.as_ref() }.ok_or_else(|| Error::invalid_argument("codec is NULL"))
+}
+
+/// # Safety
+/// `info` must be NULL or point to a valid `numcodecs_array_info` whose pointers follow its field docs.
+unsafe fn array_info(info: *const numcodecs_array_info) -> Result<ArrayInfo, Error> {
+    // SAFETY: the caller's contract.
+    let Some(info) = (unsafe { info.as_ref() }) else {
+        return Ok(ArrayInfo::default());
+    };
+    let dtype = if info.dtype.is_null() {
+        DType::bytes()
+    } else {
+        // SAFETY: non-NULL and NUL-terminated per the field's contract; the scan is bounded.
+        DType::parse(unsafe { bounded_c_str(info.dtype, MAX_DTYPE_LEN, "array_info.dtype")? })?
+    };
+    let shape = if info.shape.is_null() {
+        None
+    } else {
+        if info.ndim > MAX_NDIM {
+            return Err(Error::invalid_argument(format!("array_info.ndim {} exceeds {MAX_NDIM}", info.ndim)));
+        }
+        if !info.shape.is_aligned() {
+            return Err(Error::invalid_argument("array_info.shape is misaligned"));
+        }
+        // SAFETY: non-NULL, aligned, ndim bounded; the caller guarantees ndim readable entries.
+        Some(unsafe { std::slice::from_raw_parts(info.shape, info.ndim) }.to_vec())
+    };
+    Ok(ArrayInfo::new(dtype, shape))
+}
+
+/// Runs `op`; on `BufferTooSmall` with a known size, reports that size through `len_out` before failing.
+///
+/// # Safety
+/// `len_out` must have passed `check_out`.
+unsafe fn with_needed_size(len_out: *mut usize, result: Result<usize, Error>) -> Result<(), Error> {
+    match result {
+        Ok(len) => {
+            // SAFETY: checked by the caller.
+            unsafe { write_out(len_out, len) };
+            Ok(())
+        }
+        Err(error) => {
+            if let (ErrorKind::BufferTooSmall, Some(needed)) = (error.kind(), error.needed()) {
+                // SAFETY: checked by the caller.
+                unsafe { write_out(len_out, needed) };
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Creates a codec from its JSON configuration.
+///
+/// Accepts numcodecs' `get_config()` form, e.g. `{"id":"zstd","level":3}` (missing options take numcodecs'
+/// defaults; unknown keys are refused), and the Zarr v3 form `{"name":"zstd","configuration":{...}}`
+/// (`"numcodecs.<id>"` names too).
+///
+/// @param json     UTF-8 JSON text; need not be NUL-terminated.
+/// @param json_len Length of `json` in bytes.
+/// @param out      Receives the new handle on success; free it with `numcodecs_codec_free`.
+/// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (NULL pointers), `NUMCODECS_INVALID_CONFIG`
+///         (bad JSON, unknown key, value out of range) or `NUMCODECS_UNKNOWN_CODEC`.
+///
+/// Thread safety: safe from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_codec_from_json(json: *const c_char, json_len: usize, out: *mut *mut numcodecs_codec) -> numcodecs_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: json points to json_len readable bytes (caller's contract), checked for NULL.
+        let bytes = unsafe { input_bytes(json.cast(), json_len, "json")? };
+        let text = std::str::from_utf8(bytes).map_err(|e| Error::invalid_config(format!("configuration is not UTF-8: {e}")))?;
+        let codec = codecs::codec_from_json(text)?;
+        let id = CString::new(codec.codec_id()).map_err(|_| Error::internal("codec id contains NUL"))?;
+        let handle = Box::new(numcodecs_codec { codec, id });
+        // SAFETY: out passed check_out.
+        unsafe { write_out(out, Box::into_raw(handle)) };
+        Ok(())
+    })
+}
+
+/// Frees a codec handle. NULL is a no-op.
+///
+/// Thread safety: the caller must ensure no other thread is still using the handle.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_codec_free(codec: *mut numcodecs_codec) {
+    if codec.is_null() {
+        return;
+    }
+    // SAFETY: the caller's contract: a live handle from numcodecs_codec_from_json, freed once.
+    guard_value((), || drop(unsafe { Box::from_raw(codec) }))
+}
+
+/// The codec's id, e.g. `"zstd"`.
+///
+/// @return A NUL-terminated string owned by the handle (valid until it is freed), or NULL if `codec` is NULL.
+///
+/// Thread safety: safe from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_codec_id(codec: *const numcodecs_codec) -> *const c_char {
+    // SAFETY: the caller's contract: NULL or a live handle.
+    match unsafe { codec.as_ref() } {
+        Some(handle) => handle.id.as_ptr(),
+        None => std::ptr::null(),
+    }
+}
+
+/// Writes the codec's configuration as compact JSON, exactly as numcodecs' `get_config()` has it (every
+/// option, defaults filled in), NUL-terminated.
+///
+/// @param dst Destination, or NULL with `cap == 0` to query the size.
+/// @param cap Capacity of `dst` in bytes; must be at least the JSON length + 1.
+/// @param len Receives the JSON length (without the NUL) on success, and on `NUMCODECS_BUFFER_TOO_SMALL`.
+/// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` or `NUMCODECS_BUFFER_TOO_SMALL`.
+///
+/// Thread safety: safe from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_codec_config(codec: *const numcodecs_codec, dst: *mut c_char, cap: usize, len: *mut usize) -> numcodecs_status {
+    guard(|| {
+        // SAFETY: see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        check_out(len, "len")?;
+        // SAFETY: dst has cap writable bytes (caller's contract).
+        let dst = unsafe { output_bytes(dst.cast(), cap, "dst")? };
+        unsafe { write_c_string(&handle.codec.config_json(), dst, len) }
+    })
+}
+
+/// Writes `text` plus a NUL into `dst`, its length into `len` (also on BUFFER_TOO_SMALL).
+///
+/// # Safety
+/// `len` must have passed `check_out`.
+pub(crate) unsafe fn write_c_string(text: &str, dst: &mut [u8], len: *mut usize) -> Result<(), Error> {
+    let needed = text.len();
+    if dst.len() <= needed {
+        // SAFETY: checked by the caller.
+        unsafe { write_out(len, needed) };
+        return Err(Error::buffer_too_small(needed + 1, dst.len()));
+    }
+    dst[..needed].copy_from_slice(text.as_bytes());
+    dst[needed] = 0;
+    // SAFETY: checked by the caller.
+    unsafe { write_out(len, needed) };
+    Ok(())
+}
+
+/// An upper bound of the encoded size of `src_len` bytes; a `dst` of this size always suffices for
+/// `numcodecs_encode`.
+///
+/// @param info The array description (may be NULL: bytes); validated against `src_len`.
+/// @param bound Receives the bound on success.
+/// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` or `NUMCODECS_LIMIT_EXCEEDED` (overflow).
+///
+/// Thread safety: safe from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_encode_bound(codec: *const numcodecs_codec, src_len: usize, info: *const numcodecs_array_info, bound: *mut usize) -> numcodecs_status {
+    guard(|| {
+        // SAFETY: see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        check_out(bound, "bound")?;
+        // SAFETY: see the function's contract.
+        let info = unsafe { array_info(info)? };
+        info.check_len(src_len)?;
+        let value = handle.codec.encode_bound(src_len, &info)?;
+        // SAFETY: checked above.
+        unsafe { write_out(bound, value) };
+        Ok(())
+    })
+}
+
+/// Encodes `src` into the caller's buffer, producing exactly the bytes numcodecs writes.
+///
+/// @param src     The chunk's bytes (may be NULL if `src_len` is 0).
+/// @param info    The array description (may be NULL: `"|u1"`, 1-D). Blosc takes its typesize from the
+///                dtype; `shape` (if given) must match `src_len`.
+/// @param dst     Destination of `dst_cap` bytes; must not overlap `src`. `numcodecs_encode_bound` bytes always fit.
+/// @param dst_len Receives the encoded length on success; on `NUMCODECS_BUFFER_TOO_SMALL`, the needed size
+///                when known (otherwise left untouched).
+/// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED`
+///         or `NUMCODECS_UNSUPPORTED`.
+///
+/// Thread safety: safe from any thread, also concurrently on the same handle.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_encode(
+    codec: *const numcodecs_codec,
+    src: *const c_void,
+    src_len: usize,
+    info: *const numcodecs_array_info,
+    dst: *mut c_void,
+    dst_cap: usize,
+    dst_len: *mut usize,
+) -> numcodecs_status {
+    guard(|| {
+        // SAFETY (all four): see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        check_out(dst_len, "dst_len")?;
+        let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
+        let dst = unsafe { output_bytes(dst.cast(), dst_cap, "dst")? };
+        check_no_overlap(src, dst)?;
+        let info = unsafe { array_info(info)? };
+        info.check_len(src.len())?;
+        let result = handle.codec.encode_into(src, &info, dst);
+        // SAFETY: dst_len passed check_out.
+        unsafe { with_needed_size(dst_len, result) }
+    })
+}
+
+/// Like `numcodecs_encode`, but allocates the output.
+///
+/// @param out     Receives the encoded bytes on success (never NULL then, even when `*out_len` is 0); free
+///                with `numcodecs_bytes_free`.
+/// @param out_len Receives the encoded length on success.
+///
+/// Thread safety: safe from any thread, also concurrently on the same handle.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_encode_alloc(
+    codec: *const numcodecs_codec,
+    src: *const c_void,
+    src_len: usize,
+    info: *const numcodecs_array_info,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> numcodecs_status {
+    guard(|| {
+        // SAFETY (all three): see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        check_out(out, "out")?;
+        check_out(out_len, "out_len")?;
+        let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
+        let info = unsafe { array_info(info)? };
+        info.check_len(src.len())?;
+        let bound = handle.codec.encode_bound(src.len(), &info)?;
+        let mut buffer = OwnedBytes::zeroed(bound)?;
+        let written = handle.codec.encode_into(src, &info, buffer.as_mut_slice())?;
+        buffer.truncate(written)?;
+        let (ptr, len) = buffer.into_raw();
+        // SAFETY: both passed check_out.
+        unsafe {
+            write_out(out, ptr);
+            write_out(out_len, len);
+        }
+        Ok(())
+    })
+}
+
+/// The decoded size of an encoded chunk, read from its header without decoding.
+///
+/// @param size Receives the decoded size on success.
+/// @return `NUMCODECS_OK`, `NUMCODECS_SIZE_UNKNOWN` (zlib, gzip, bz2, lzma streams do not record it: use
+///         `numcodecs_decode_alloc`), `NUMCODECS_CORRUPT_DATA` or `NUMCODECS_LIMIT_EXCEEDED`.
+///
+/// Thread safety: safe from any thread, also concurrently on the same handle.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_decoded_size(codec: *const numcodecs_codec, src: *const c_void, src_len: usize, size: *mut usize) -> numcodecs_status {
+    guard(|| {
+        // SAFETY (both): see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        check_out(size, "size")?;
+        let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
+        let value = handle.codec.decoded_size(src)?;
+        // SAFETY: checked above.
+        unsafe { write_out(size, value) };
+        Ok(())
+    })
+}
+
+/// Decodes an encoded chunk into the caller's buffer. Nothing is written past `dst_cap`.
+///
+/// @param dst     Destination of `dst_cap` bytes; must not overlap `src`.
+/// @param dst_len Receives the decoded length on success; on `NUMCODECS_BUFFER_TOO_SMALL`, the needed size
+///                when known (otherwise left untouched).
+/// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL`,
+///         `NUMCODECS_CORRUPT_DATA` or `NUMCODECS_LIMIT_EXCEEDED`. On failure the contents of `dst` are
+///         unspecified.
+///
+/// Thread safety: safe from any thread, also concurrently on the same handle.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_decode(
+    codec: *const numcodecs_codec,
+    src: *const c_void,
+    src_len: usize,
+    dst: *mut c_void,
+    dst_cap: usize,
+    dst_len: *mut usize,
+) -> numcodecs_status {
+    guard(|| {
+        // SAFETY (all three): see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        check_out(dst_len, "dst_len")?;
+        let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
+        let dst = unsafe { output_bytes(dst.cast(), dst_cap, "dst")? };
+        check_no_overlap(src, dst)?;
+        let result = handle.codec.decode_into(src, dst);
+        // SAFETY: dst_len passed check_out.
+        unsafe { with_needed_size(dst_len, result) }
+    })
+}
+
+/// Like `numcodecs_decode`, but allocates the output (16-byte aligned, so it may be read as any numeric
+/// type).
+///
+/// @param out     Receives the decoded bytes on success (never NULL then); free with `numcodecs_bytes_free`.
+/// @param out_len Receives the decoded length on success.
+///
+/// Thread safety: safe from any thread, also concurrently on the same handle.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_decode_alloc(codec: *const numcodecs_codec, src: *const c_void, src_len: usize, out: *mut *mut u8, out_len: *mut usize) -> numcodecs_status {
+    guard(|| {
+        // SAFETY (both): see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        check_out(out, "out")?;
+        check_out(out_len, "out_len")?;
+        let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
+        let buffer = match handle.codec.decoded_size(src) {
+            Ok(size) => {
+                let mut buffer = OwnedBytes::zeroed(size)?;
+                let written = handle.codec.decode_into(src, buffer.as_mut_slice())?;
+                buffer.truncate(written)?;
+                buffer
+            }
+            Err(e) if e.kind() == ErrorKind::SizeUnknown => {
+                let decoded = handle.codec.decode(src)?;
+                let mut buffer = OwnedBytes::zeroed(decoded.len())?;
+                buffer.as_mut_slice().copy_from_slice(&decoded);
+                buffer
+            }
+            Err(e) => return Err(e),
+        };
+        let (ptr, len) = buffer.into_raw();
+        // SAFETY: both passed check_out.
+        unsafe {
+            write_out(out, ptr);
+            write_out(out_len, len);
+        }
+        Ok(())
+    })
+}
+
+/// The ids of all registered codecs as a JSON array, e.g. `["blosc","bz2",...]`, NUL-terminated.
+///
+/// @param dst Destination, or NULL with `cap == 0` to query the size.
+/// @param len Receives the JSON length (without the NUL) on success and on `NUMCODECS_BUFFER_TOO_SMALL`.
+///
+/// Thread safety: safe from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_registered_codecs(dst: *mut c_char, cap: usize, len: *mut usize) -> numcodecs_status {
+    guard(|| {
+        check_out(len, "len")?;
+        // SAFETY: dst has cap writable bytes (caller's contract).
+        let dst = unsafe { output_bytes(dst.cast(), cap, "dst")? };
+        let json = serde_json::Value::from(codecs::registered_codecs()).to_string();
+        // SAFETY: len passed check_out.
+        unsafe { write_c_string(&json, dst, len) }
+    })
+}

@@ -1,0 +1,24 @@
+//! libnumcodecs: the numcodecs codec family (compressors and filters used by Zarr) in Rust, byte-compatible
+//! with Python's numcodecs 0.16.6, with a C ABI (see `include/numcodecs.h`).
+//!
+//! Layout:
+//! - [`codecs`]: the pure, safe Rust core. One module per codec family, the [`codecs::Codec`] trait and the
+//!   registry that maps numcodecs' `codec_id`s (and Zarr v3 names) to constructors.
+//! - `sys`: thin safe wrappers over the C libraries we link (blosc), the only unsafe outside the FFI.
+//! - `ffi`: the exported `extern "C"` functions; the only place that handles raw pointers from C.
+//!
+//! Rust users start with [`codecs::codec_from_json`]:
+//! ```
+//! use numcodecs::codecs::{codec_from_json, ArrayInfo};
+//! let codec = codec_from_json(r#"{"id":"zlib","level":1}"#).unwrap();
+//! let data = vec![7u8; 1000];
+//! let encoded = codec.encode(&data, &ArrayInfo::default()).unwrap();
+//! assert_eq!(codec.decode(&encoded).unwrap(), data);
+//! ```
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod codecs;
+pub mod ffi;
+mod sys;
+
+pub use codecs::{codec_from_config, codec_from_json, register_codec, ArrayInfo, Codec, DType, Error, ErrorKind, Result};

@@ -1,0 +1,1 @@
+//! Safe wrappers over the C libraries libnumcodecs links (their unsafe calls live here, not in codecs/).
