@@ -5,7 +5,11 @@
 //! to the expected bytes (into an exact-size buffer guarded by canary bytes, allocated, and refused with
 //! NUMCODECS_BUFFER_TOO_SMALL one byte short); our encoding is numcodecs' bytes (gzip: except MTIME) and
 //! decodes back. Configurations numcodecs refuses must be refused too. Every failure is collected; a
-//! per-codec table is printed (`cargo test --test fixtures -- --nocapture` shows it on success too).
+//! per-codec table is printed (`cargo test --test fixtures -- --nocapture` shows it on success too):
+//! cases, cases whose config / decode / encode checks all passed, refused invalid configs, and "failing"
+//! (cases with any failed check plus invalid configs we accepted).
+//!
+//! Regenerating the fixtures: see tests/fixtures/README.md.
 
 use std::collections::BTreeMap;
 use std::ffi::{c_char, c_void, CStr, CString};
