@@ -499,6 +499,25 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_use_from_many_threads_gives_the_same_bytes() {
+        // The _ctx functions keep their state on the stack; blosc's global context is never used.
+        let data = floats(200_000);
+        let codec = Blosc::new("zstd", 5, BITSHUFFLE, 16384, None).unwrap();
+        let expected = codec.encode(&data, &info("<f4")).unwrap();
+        std::thread::scope(|scope| {
+            for _ in 0..6 {
+                scope.spawn(|| {
+                    for _ in 0..10 {
+                        let encoded = codec.encode(&data, &info("<f4")).unwrap();
+                        assert_eq!(encoded, expected);
+                        assert_eq!(codec.decode(&encoded).unwrap(), data);
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
     fn corrupt_truncated_and_inflated_headers_are_refused() {
         let codec = Blosc::new("lz4", 5, SHUFFLE, 0, None).unwrap();
         let data = floats(50_000);
