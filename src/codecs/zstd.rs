@@ -14,7 +14,7 @@
 use serde_json::{Map, Value};
 use zstd::zstd_safe::{self, CCtx, CParameter, DCtx, InBuffer, OutBuffer, WriteBuf};
 
-use super::{check_decoded_size, config_map, copy_into, ArrayInfo, Codec, Constructor, Error, Params, Result, DEFAULT_MAX_DECODED_SIZE};
+use super::{check_decoded_size, config_map, copy_into, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result, DEFAULT_MAX_DECODED_SIZE};
 
 /// Codec ids this module provides.
 pub(super) const CODECS: &[(&str, Constructor)] = &[("zstd", Zstd::from_params)];
@@ -27,11 +27,13 @@ const DEFAULT_LEVEL: i32 = 0;
 pub struct Zstd {
     level: i32,
     checksum: bool,
+    /// Options given as non-integer JSON (e.g. `3.5`), echoed by `config()` like numcodecs does.
+    echo: Map<String, Value>,
 }
 
 impl Default for Zstd {
     fn default() -> Self {
-        Zstd { level: DEFAULT_LEVEL, checksum: false }
+        Zstd::new(DEFAULT_LEVEL, false)
     }
 }
 
@@ -45,15 +47,17 @@ impl Zstd {
 impl Zstd {
     /// `level` is kept as given (numcodecs' `get_config()` echoes it); it is clamped only when encoding.
     pub fn new(level: i32, checksum: bool) -> Self {
-        Zstd { level, checksum }
+        Zstd { level, checksum, echo: Map::new() }
     }
 
     fn from_params(mut params: Params) -> Result<Box<dyn Codec>> {
         // numcodecs accepts any int here and converts it to a C int when encoding.
-        let level = params.int_in("level", DEFAULT_LEVEL as i64, i32::MIN as i64..=i32::MAX as i64)? as i32;
+        // (floats are truncated toward zero, as Cython does).
+        let mut echo = Map::new();
+        let level = params.c_int_or("level", DEFAULT_LEVEL, &mut echo)?;
         let checksum = params.take_bool("checksum")?.unwrap_or(false);
         params.finish()?;
-        Ok(Box::new(Zstd::new(level, checksum)))
+        Ok(Box::new(Zstd { echo, ..Zstd::new(level, checksum) }))
     }
 
     fn compress_into(&self, src: &[u8], dst: &mut [u8]) -> Result<usize> {
@@ -178,7 +182,7 @@ impl Codec for Zstd {
     }
 
     fn config(&self) -> Map<String, Value> {
-        config_map("zstd", [("level", Value::from(self.level)), ("checksum", Value::from(self.checksum))])
+        echo_given(config_map("zstd", [("level", Value::from(self.level)), ("checksum", Value::from(self.checksum))]), &self.echo)
     }
 
     fn encode_bound(&self, src_len: usize, _info: &ArrayInfo) -> Result<usize> {
@@ -294,13 +298,22 @@ mod tests {
     fn invalid_configs_are_refused() {
         for json in [
             r#"{"id":"zstd","level":"3"}"#,
-            r#"{"id":"zstd","level":3.5}"#,
+            r#"{"id":"zstd","level":null}"#,
             r#"{"id":"zstd","level":4294967296}"#,
             r#"{"id":"zstd","checksum":"yes"}"#,
             r#"{"id":"zstd","clevel":3}"#,
         ] {
             assert_eq!(codec_from_json(json).unwrap_err().kind(), ErrorKind::InvalidConfig, "{json}");
         }
+    }
+
+    #[test]
+    fn float_levels_are_truncated_and_echoed_like_numcodecs() {
+        let codec = codec_from_json(r#"{"id":"zstd","level":3.5}"#).unwrap();
+        assert_eq!(codec.config_json(), r#"{"id":"zstd","level":3.5,"checksum":false}"#);
+        let same = codec_from_json(r#"{"id":"zstd","level":3}"#).unwrap();
+        let data = vec![42u8; 1000];
+        assert_eq!(codec.encode(&data, &ArrayInfo::default()).unwrap(), same.encode(&data, &ArrayInfo::default()).unwrap());
     }
 
     #[test]
