@@ -11,7 +11,7 @@ use super::error::{Error, Result};
 use super::{check_decoded_size, DEFAULT_MAX_DECODED_SIZE};
 
 /// Bytes offered to the coder by the first growth step of a growing sink with no better size hint.
-const MIN_GROWTH: usize = 64 * 1024;
+const MIN_GROWTH: usize = 4 * 1024;
 
 /// Size of the scratch buffer that counts output beyond a full destination slice.
 const SCRATCH_SIZE: usize = 64 * 1024;
@@ -121,6 +121,18 @@ impl<'a> OutputSink<'a> {
                     self.codec_id
                 )));
             }
+        }
+        Ok(())
+    }
+
+    /// Writes all of `bytes` (headers and trailers that the codec writes itself).
+    pub(crate) fn write_all(&mut self, mut bytes: &[u8]) -> Result<()> {
+        while !bytes.is_empty() {
+            let space = self.space(bytes.len());
+            let n = space.len().min(bytes.len());
+            space[..n].copy_from_slice(&bytes[..n]);
+            self.commit(n)?;
+            bytes = &bytes[n..];
         }
         Ok(())
     }

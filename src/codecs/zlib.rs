@@ -87,7 +87,7 @@ pub(super) fn read_level(params: &mut Params) -> Result<i32> {
     check_level(params.id(), level)
 }
 
-fn check_level(codec_id: &str, level: i64) -> Result<i32> {
+pub(super) fn check_level(codec_id: &str, level: i64) -> Result<i32> {
     match i32::try_from(level) {
         Ok(level) if (-1..=9).contains(&level) => Ok(level),
         _ => Err(Error::invalid_config(format!("{codec_id}: level must be between -1 and 9, got {level}"))),
@@ -170,7 +170,7 @@ impl Codec for Zlib {
 
 /// A first guess of the decoded size of `len` compressed bytes (the sink grows from there).
 pub(super) fn decode_size_hint(len: usize) -> usize {
-    len.saturating_mul(4).max(64 << 10)
+    len.saturating_mul(4)
 }
 
 /// Output space for `deflate()` calls.
@@ -350,7 +350,7 @@ fn zlib_decompress(src: &[u8], sink: &mut OutputSink<'_>) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::codecs::sink::test_data::{noise, text};
     use crate::codecs::{codec_from_json, ErrorKind};
