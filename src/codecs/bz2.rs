@@ -225,7 +225,8 @@ mod tests {
     #[test]
     fn known_bytes_match_cpython() {
         // bz2.compress(b"abc", 1) in CPython 3.11 (libbzip2 1.0.8).
-        let expected: &[u8] = b"BZh11AY&SYd\x8c\xbbs\x00\x00\x00\x01\x008\x00 \x00!\x98\x19\x84aw$S\x85\t\x06H\xcb\xb70";
+        let expected: &[u8] =
+            b"BZh11AY&SYd\x8c\xbbs\x00\x00\x00\x01\x008\x00 \x00!\x98\x19\x84aw$S\x85\t\x06H\xcb\xb70";
         assert_eq!(Bz2::new(1).unwrap().encode(b"abc", &info()).unwrap(), expected);
         // bz2.compress(b"", 9).
         assert_eq!(Bz2::new(9).unwrap().encode(b"", &info()).unwrap(), b"BZh9\x17rE8P\x90\x00\x00\x00\x00");

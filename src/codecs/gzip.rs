@@ -199,24 +199,28 @@ fn gzip_decompress(src: &[u8], sink: &mut OutputSink<'_>) -> Result<()> {
     let mut pos = 0usize;
     let mut member = 0usize;
     while pos < src.len() {
-        read_header(src, &mut pos).map_err(|e| if member > 0 { e.context(&format!("member {}", member + 1)) } else { e })?;
+        read_header(src, &mut pos).map_err(|e| {
+            if member > 0 {
+                e.context(&format!("member {}", member + 1))
+            } else {
+                e
+            }
+        })?;
         decompressor.reset(false);
         let mut crc = Crc::new();
         let mut size: u64 = 0;
-        let used = zlib::inflate_stream(CODEC_ID, &mut decompressor, src.get(pos..).unwrap_or_default(), sink, |out| {
-            crc.update(out);
-            size += out.len() as u64;
-        })?
-        .ok_or_else(truncated)?;
+        let used =
+            zlib::inflate_stream(CODEC_ID, &mut decompressor, src.get(pos..).unwrap_or_default(), sink, |out| {
+                crc.update(out);
+                size += out.len() as u64;
+            })?
+            .ok_or_else(truncated)?;
         pos += used;
         let tail = take(src, &mut pos, 8)?;
         let stored_crc = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
         let stored_size = u32::from_le_bytes([tail[4], tail[5], tail[6], tail[7]]);
         if stored_crc != crc.sum() {
-            return Err(Error::corrupt(format!(
-                "{CODEC_ID}: CRC check failed {stored_crc:#x} != {:#x}",
-                crc.sum()
-            )));
+            return Err(Error::corrupt(format!("{CODEC_ID}: CRC check failed {stored_crc:#x} != {:#x}", crc.sum())));
         }
         if u64::from(stored_size) != size & 0xffff_ffff {
             return Err(Error::corrupt(format!(

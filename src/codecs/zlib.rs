@@ -261,9 +261,7 @@ fn deflate_until_space_left(
         let space_len = space.len();
         let (in_before, out_before) = (compressor.total_in(), compressor.total_out());
         let rest = input.get(pos..).unwrap_or_default();
-        compressor
-            .compress(rest, space, flush)
-            .map_err(|e| Error::internal(format!("deflate failed: {e}")))?;
+        compressor.compress(rest, space, flush).map_err(|e| Error::internal(format!("deflate failed: {e}")))?;
         let consumed = usize::try_from(compressor.total_in() - in_before).unwrap_or(usize::MAX);
         let produced = usize::try_from(compressor.total_out() - out_before).unwrap_or(usize::MAX);
         output.commit(produced)?;
@@ -280,7 +278,11 @@ fn deflate_until_space_left(
 
 /// The `deflate()` calls of CPython's `zlib.compress(data, level)`: input in pieces of at most
 /// `UINT_MAX` bytes, `Z_FINISH` with the last piece, all into one output buffer.
-pub(super) fn zlib_compress_calls(compressor: &mut Compress, input: &[u8], output: &mut dyn DeflateOutput) -> Result<()> {
+pub(super) fn zlib_compress_calls(
+    compressor: &mut Compress,
+    input: &[u8],
+    output: &mut dyn DeflateOutput,
+) -> Result<()> {
     output.start_buffer();
     let mut rest = input;
     loop {
