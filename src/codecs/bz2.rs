@@ -21,7 +21,7 @@ pub(super) const CODECS: &[(&str, Constructor)] = &[("bz2", new_boxed)];
 const CODEC_ID: &str = "bz2";
 
 /// numcodecs' default level.
-pub const DEFAULT_LEVEL: i32 = 1;
+const DEFAULT_LEVEL: i32 = 1;
 
 /// `BZ2Compressor` uses libbzip2's default work factor (0 means the default, 30).
 const WORK_FACTOR: u32 = 0;

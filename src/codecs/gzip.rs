@@ -167,7 +167,10 @@ fn skip_zero_terminated(src: &[u8], pos: &mut usize) {
 fn read_header(src: &[u8], pos: &mut usize) -> Result<()> {
     let magic = src.get(*pos..(*pos + 2).min(src.len())).unwrap_or_default();
     if magic != MAGIC {
-        return Err(Error::corrupt(format!("{CODEC_ID}: not a gzip stream (bad magic bytes {magic:02x?})")));
+        return Err(Error::corrupt(format!(
+            "{CODEC_ID}: not a gzip member at byte {} (bad magic bytes {magic:02x?})",
+            *pos
+        )));
     }
     *pos += 2;
     // method, flags, mtime (4), extra flags, OS.
@@ -197,15 +200,8 @@ fn read_header(src: &[u8], pos: &mut usize) -> Result<()> {
 fn gzip_decompress(src: &[u8], sink: &mut OutputSink<'_>) -> Result<()> {
     let mut decompressor = Decompress::new(false);
     let mut pos = 0usize;
-    let mut member = 0usize;
     while pos < src.len() {
-        read_header(src, &mut pos).map_err(|e| {
-            if member > 0 {
-                e.context(&format!("member {}", member + 1))
-            } else {
-                e
-            }
-        })?;
+        read_header(src, &mut pos)?;
         decompressor.reset(false);
         let mut crc = Crc::new();
         let mut size: u64 = 0;
@@ -231,7 +227,6 @@ fn gzip_decompress(src: &[u8], sink: &mut OutputSink<'_>) -> Result<()> {
         while src.get(pos) == Some(&0) {
             pos += 1;
         }
-        member += 1;
     }
     Ok(())
 }

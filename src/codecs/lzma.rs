@@ -34,13 +34,13 @@ pub(super) const CODECS: &[(&str, Constructor)] = &[("lzma", new_boxed)];
 
 const CODEC_ID: &str = "lzma";
 
-pub const FORMAT_AUTO: i32 = 0;
-pub const FORMAT_XZ: i32 = 1;
-pub const FORMAT_ALONE: i32 = 2;
-pub const FORMAT_RAW: i32 = 3;
+const FORMAT_AUTO: i32 = 0;
+const FORMAT_XZ: i32 = 1;
+const FORMAT_ALONE: i32 = 2;
+const FORMAT_RAW: i32 = 3;
 
 /// Python's `check=-1`: the format's default (CRC64 for .xz, none otherwise).
-pub const CHECK_DEFAULT: i64 = -1;
+const CHECK_DEFAULT: i64 = -1;
 
 /// The most memory liblzma may use to decode (Python sets no limit). Only the dictionary is large; no
 /// stream that decodes within [`DEFAULT_MAX_DECODED_SIZE`] needs a larger one, so this refuses nothing

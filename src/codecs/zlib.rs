@@ -25,7 +25,7 @@ pub(super) const CODECS: &[(&str, Constructor)] = &[("zlib", new_boxed)];
 const CODEC_ID: &str = "zlib";
 
 /// numcodecs' default level.
-pub const DEFAULT_LEVEL: i32 = 1;
+const DEFAULT_LEVEL: i32 = 1;
 
 /// CPython's `_BlocksOutputBuffer` block sizes (Include/internal/pycore_blocks_output_buffer.h); after
 /// the last entry every further block has the last size.
