@@ -1,22 +1,23 @@
-//! A small safe API over liblzma (through `lzma-sys`, statically linked), covering what CPython's `_lzma`
+//! A small safe API over liblzma (through `liblzma-sys`: xz 5.8 built from source and linked statically, with
+//! every BCJ filter, where `lzma-sys`' xz 5.2 build lacks PowerPC, IA-64, ARM and ARM-Thumb), covering what CPython's `_lzma`
 //! module does: the .xz, .lzma (alone) and raw encoders and decoders with arbitrary filter chains.
 //!
 //! All unsafe code for liblzma lives here. Invariants: a [`Stream`] owns an initialised `lzma_stream`
 //! (ended exactly once, in `Drop`); `next_in`/`next_out` point into the caller's slices only for the
 //! duration of one `lzma_code` call; option structs handed to liblzma stay alive as long as the stream.
 
-// lzma-sys declares liblzma's enums as c_uint, or as c_int on MSVC: the `as u32` casts of enum values
+// The -sys crate declares liblzma's enums as c_uint, or as c_int on MSVC: the `as u32` casts of enum values
 // are no-ops here and needed there.
 #![allow(clippy::unnecessary_cast)]
 
 use std::ffi::c_void;
 use std::mem::MaybeUninit;
 
-use lzma_sys as ffi;
+use liblzma_sys as ffi;
 
 pub(crate) const FILTER_LZMA1: u64 = ffi::LZMA_FILTER_LZMA1;
 pub(crate) const FILTER_LZMA2: u64 = ffi::LZMA_FILTER_LZMA2;
-/// `LZMA_FILTER_DELTA` (not exported by lzma-sys).
+/// `LZMA_FILTER_DELTA`.
 pub(crate) const FILTER_DELTA: u64 = 0x03;
 pub(crate) const FILTER_X86: u64 = ffi::LZMA_FILTER_X86;
 pub(crate) const FILTER_POWERPC: u64 = ffi::LZMA_FILTER_POWERPC;
@@ -103,7 +104,7 @@ pub(crate) enum Filter {
     },
 }
 
-/// `lzma_options_delta` (delta.h); lzma-sys does not declare it.
+/// `lzma_options_delta` (delta.h), declared here so the layout is ours to check.
 #[repr(C)]
 #[derive(Clone, Copy)]
 struct DeltaOptions {
@@ -327,8 +328,8 @@ impl Drop for Stream {
     }
 }
 
-/// Whether the linked liblzma can both encode and decode filter `id`. (The liblzma that lzma-sys builds
-/// statically has only the x86 and SPARC BCJ filters, not PowerPC, IA-64, ARM and ARM-Thumb.)
+/// Whether the linked liblzma can both encode and decode filter `id` (a liblzma may be built without
+/// some BCJ filters; the bundled one has them all).
 pub(crate) fn filter_supported(id: u64) -> bool {
     // SAFETY: pure queries of liblzma's filter tables.
     unsafe { ffi::lzma_filter_encoder_is_supported(id) != 0 && ffi::lzma_filter_decoder_is_supported(id) != 0 }
