@@ -5,7 +5,7 @@
 #   3. the C tests against the installed library, linked shared and static (tests/c, run with ctest)
 #   4. a downstream CMake project using find_package(numcodecs 0.1) (tests/c/downstream)
 #   5. pkg-config consumers, shared and static
-#   6. the header compiled as C (c99/c11/c17) and C++ (c++11..c++20)
+#   6. numcodecs.h compiled as C (c99/c11/c17) and C++ (c++11..c++20), numcodecs.hpp as C++11..20
 #   7. examples/demo.c built against the installed library, every round trip verified
 # Each section runs even if an earlier one failed (unless it needs the installed library); the script
 # ends with a summary and exits non-zero if anything failed.
@@ -97,6 +97,7 @@ cmake_build_install() {
   soname=libnumcodecs.so.${version%%.*}
   expected=(
     "include/numcodecs.h"
+    "include/numcodecs.hpp"
     "lib/libnumcodecs.so.$version"
     "lib/$soname"
     "lib/libnumcodecs.so"
@@ -187,13 +188,15 @@ header_languages() {
   mkdir -p "$build/header"
   printf '#include <numcodecs.h>\nint main(void) { return numcodecs_status_name(NUMCODECS_OK)[0] == 0; }\n' > "$build/header/c.c"
   printf '#include <numcodecs.h>\nint main() { return numcodecs_status_name(NUMCODECS_OK)[0] == 0; }\n' > "$build/header/cxx.cpp"
+  printf '#include <numcodecs.hpp>\nint main() { return numcodecs::version().empty(); }\n' > "$build/header/hpp.cpp"
   for std in c99 c11 c17; do
     "$cc" -std=$std -Wall -Wextra -Wpedantic -Werror -I"$prefix/include" -c "$build/header/c.c" -o "$build/header/c.o"
     echo "C   -std=$std: ok"
   done
   for std in c++11 c++14 c++17 c++20; do
     "$cxx" -std=$std -Wall -Wextra -Wpedantic -Werror -I"$prefix/include" -c "$build/header/cxx.cpp" -o "$build/header/cxx.o"
-    echo "C++ -std=$std: ok"
+    "$cxx" -std=$std -Wall -Wextra -Wpedantic -Werror -Wold-style-cast -I"$prefix/include" -c "$build/header/hpp.cpp" -o "$build/header/hpp.o"
+    echo "C++ -std=$std: numcodecs.h and numcodecs.hpp ok"
   done
 }
 
