@@ -33,6 +33,31 @@
 #define NUMCODECS_VERSION_PATCH 0
 
 /**
+ * Blosc shuffle mode: no shuffle (numcodecs' `Blosc.NOSHUFFLE`).
+ */
+#define NUMCODECS_BLOSC_NOSHUFFLE 0
+
+/**
+ * Blosc shuffle mode: byte shuffle (`Blosc.SHUFFLE`, the default).
+ */
+#define NUMCODECS_BLOSC_SHUFFLE 1
+
+/**
+ * Blosc shuffle mode: bit shuffle (`Blosc.BITSHUFFLE`).
+ */
+#define NUMCODECS_BLOSC_BITSHUFFLE 2
+
+/**
+ * Size of the blosc header, and the most blosc adds to its input (`numcodecs.blosc.MAX_OVERHEAD`).
+ */
+#define NUMCODECS_BLOSC_MAX_OVERHEAD 16
+
+/**
+ * Most decompression threads `numcodecs_blosc_set_nthreads` accepts (`numcodecs.blosc.MAX_THREADS`).
+ */
+#define NUMCODECS_BLOSC_MAX_THREADS 256
+
+/**
  * Result of every fallible function. Values are stable: new codes are only ever appended.
  */
 typedef enum numcodecs_status {
@@ -149,6 +174,133 @@ const char *numcodecs_status_name(int status);
  */
 void numcodecs_bytes_free(uint8_t *ptr,
                           size_t len);
+
+/**
+ * Reads the sizes recorded in a blosc header (numcodecs' `blosc.cbuffer_sizes`).
+ *
+ * Only the first 16 bytes are read, so `src` may be just the start of a chunk.
+ *
+ * @param src       The blosc buffer (or its first 16 bytes or more).
+ * @param src_len   Length of `src` in bytes.
+ * @param nbytes    Receives the decompressed size.
+ * @param cbytes    Receives the compressed size, header included.
+ * @param blocksize Receives blosc's block size.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (NULL pointers) or `NUMCODECS_CORRUPT_DATA`
+ *         (shorter than 16 bytes, not a blosc 1.x header, negative sizes).
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_blosc_cbuffer_sizes(const void *src,
+                                                    size_t src_len,
+                                                    size_t *nbytes,
+                                                    size_t *cbytes,
+                                                    size_t *blocksize);
+
+/**
+ * Reads the element size and filter flags recorded in a blosc header (numcodecs' `blosc.cbuffer_metainfo`).
+ *
+ * Only the first 16 bytes are read.
+ *
+ * @param src      The blosc buffer (or its first 16 bytes or more).
+ * @param src_len  Length of `src` in bytes.
+ * @param typesize Receives the element size blosc shuffled by.
+ * @param shuffle  Receives `NUMCODECS_BLOSC_NOSHUFFLE`, `NUMCODECS_BLOSC_SHUFFLE` or `NUMCODECS_BLOSC_BITSHUFFLE`.
+ * @param memcpyed Receives 1 if blosc stored the data uncompressed, else 0 (numcodecs returns the raw
+ *                 flag bit, 2, for true).
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` or `NUMCODECS_CORRUPT_DATA`.
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_blosc_cbuffer_metainfo(const void *src,
+                                                       size_t src_len,
+                                                       size_t *typesize,
+                                                       int *shuffle,
+                                                       int *memcpyed);
+
+/**
+ * The compression library recorded in a blosc header (numcodecs' `blosc.cbuffer_complib`).
+ *
+ * @param src     The blosc buffer (or its first 16 bytes or more).
+ * @param src_len Length of `src` in bytes.
+ * @param complib Receives a static NUL-terminated name: `"BloscLZ"`, `"LZ4"` (also for lz4hc),
+ *                `"Snappy"`, `"Zlib"` or `"Zstd"`. Never free it.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` or `NUMCODECS_CORRUPT_DATA`.
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_blosc_cbuffer_complib(const void *src,
+                                                      size_t src_len,
+                                                      const char **complib);
+
+/**
+ * Decompresses only items `start .. start + nitems` of a blosc buffer (`blosc_getitem`; numcodecs'
+ * `blosc.decompress_partial` before 0.16). An item is the buffer's typesize in bytes (see
+ * `numcodecs_blosc_cbuffer_metainfo`); `nitems * typesize` bytes are written. The header is validated
+ * first, so corrupt input gives an error, never an out-of-bounds access.
+ *
+ * @param src     The whole blosc buffer.
+ * @param src_len Length of `src` in bytes.
+ * @param start   Index of the first item.
+ * @param nitems  Number of items (0 is allowed).
+ * @param dst     Destination of `dst_cap` bytes; must not overlap `src`.
+ * @param dst_cap Capacity of `dst`.
+ * @param dst_len Receives the number of bytes written on success; on `NUMCODECS_BUFFER_TOO_SMALL`, the
+ *                needed size.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (NULL pointers, overlap, items out of range),
+ *         `NUMCODECS_BUFFER_TOO_SMALL` or `NUMCODECS_CORRUPT_DATA`. On failure the contents of `dst` are
+ *         unspecified.
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_blosc_decompress_partial(const void *src,
+                                                         size_t src_len,
+                                                         size_t start,
+                                                         size_t nitems,
+                                                         void *dst,
+                                                         size_t dst_cap,
+                                                         size_t *dst_len);
+
+/**
+ * The compressors this build of blosc supports as a JSON array, NUL-terminated:
+ * `["blosclz","lz4","lz4hc","zlib","zstd"]` (numcodecs' `blosc.list_compressors()`).
+ *
+ * @param dst Destination, or NULL with `cap == 0` to query the size.
+ * @param cap Capacity of `dst` in bytes; must be at least the JSON length + 1.
+ * @param len Receives the JSON length (without the NUL) on success and on `NUMCODECS_BUFFER_TOO_SMALL`.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` or `NUMCODECS_BUFFER_TOO_SMALL`.
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_blosc_list_compressors(char *dst,
+                                                       size_t cap,
+                                                       size_t *len);
+
+/**
+ * Sets the number of threads blosc uses to decompress (numcodecs' `blosc.set_nthreads`); the default is 1.
+ *
+ * Compression always runs on one thread whatever this says: blosc's multi-threaded compression writes
+ * blocks in a nondeterministic order, and libnumcodecs promises the same bytes for the same input.
+ * Decompressed bytes do not depend on the thread count.
+ *
+ * @param nthreads Number of threads, 1 to `NUMCODECS_BLOSC_MAX_THREADS`.
+ * @param previous Receives the previous setting on success; may be NULL.
+ * @return `NUMCODECS_OK` or `NUMCODECS_INVALID_ARGUMENT` (out of range or misaligned `previous`).
+ *
+ * Thread safety: safe from any thread; the setting is process-wide and applies to decompressions that
+ * start after the call.
+ */
+enum numcodecs_status numcodecs_blosc_set_nthreads(int nthreads,
+                                                   int *previous);
+
+/**
+ * The number of threads blosc uses to decompress (numcodecs' `blosc.get_nthreads`); see
+ * `numcodecs_blosc_set_nthreads`.
+ *
+ * @return The current setting, at least 1.
+ *
+ * Thread safety: safe from any thread.
+ */
+int numcodecs_blosc_get_nthreads(void);
 
 /**
  * Creates a codec from its JSON configuration.

@@ -53,6 +53,8 @@ impl DType {
             }
             None => (rest, None),
         };
+        // NumPy writes the object dtype as "|O" (no size); its items are pointers.
+        let digits = if kind == 'O' && digits.is_empty() { "8" } else { digits };
         if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 9 {
             return Err(bad());
         }
@@ -99,6 +101,9 @@ impl DType {
             ByteOrder::Big => '>',
             ByteOrder::NotApplicable => '|',
         };
+        if self.kind == 'O' {
+            return "|O".into();
+        }
         let count = if self.kind == 'U' { self.itemsize / 4 } else { self.itemsize };
         match &self.unit {
             Some(unit) => format!("{order}{}{count}[{unit}]", self.kind),
@@ -210,6 +215,8 @@ mod tests {
         assert_eq!(DType::parse("<M8[ns]").unwrap().typestr(), "<M8[ns]");
         assert_eq!(DType::parse("float64").unwrap().itemsize(), 8);
         assert_eq!(DType::parse("bool").unwrap().typestr(), "|b1");
+        assert!(DType::parse("|O").unwrap().is_object());
+        assert_eq!(DType::parse("|O").unwrap().typestr(), "|O");
         for bad in ["", "<", "<x4", "<i3", "<f", "f4x", "<M8[ns", "<i4[s]", "<S99999999999"] {
             assert!(DType::parse(bad).is_err(), "{bad:?} should be rejected");
         }

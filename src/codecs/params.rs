@@ -30,20 +30,50 @@ impl Params {
         self.zarr_v3
     }
 
-    /// Removes and returns a raw value; `null` counts as absent, as `None` does for a Python default.
+    /// Removes and returns a value as given, `null` included.
+    pub fn take_raw(&mut self, key: &str) -> Option<Value> {
+        self.map.remove(key)
+    }
+
+    /// Removes and returns a value whose Python default is `None`: `null` counts as absent.
+    /// Only for options where numcodecs accepts `None` (e.g. lzma's `preset` and `filters`); the typed
+    /// `take_*` methods refuse `null`, as numcodecs does when it later needs a number or string.
     pub fn take(&mut self, key: &str) -> Option<Value> {
         self.map.remove(key).filter(|v| !v.is_null())
     }
 
-    /// An integer option. Whole floats (`3.0`) are refused: numcodecs' C codecs would raise on them too.
+    /// An integer option. Floats are refused: the pure-Python codecs (zlib, bz2, ...) hand them to
+    /// CPython, which refuses them too. For the Cython codecs use [`Params::take_c_int`].
     pub fn take_i64(&mut self, key: &str) -> Result<Option<i64>> {
-        match self.take(key) {
+        match self.take_raw(key) {
             None => Ok(None),
             Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| self.wrong_type(key, "an integer")),
             // Python's bool is an int; numcodecs accepts True/False where an int is expected.
             Some(Value::Bool(b)) => Ok(Some(b as i64)),
             Some(_) => Err(self.wrong_type(key, "an integer")),
         }
+    }
+
+    /// An integer option that numcodecs' Cython codecs (zstd, lz4, blosc) convert to a C `int`: integers,
+    /// and floats truncated toward zero as Cython does (`3.9` -> 3, `-1.7` -> -1), within the C `int`
+    /// range. Returns the value and the JSON as given, which `get_config()` echoes unchanged (numcodecs
+    /// keeps the attribute as passed, so `Blosc(clevel=5.0)` writes `"clevel":5.0`).
+    pub fn take_c_int(&mut self, key: &str) -> Result<Option<(i32, Value)>> {
+        let Some(value) = self.take_raw(key) else {
+            return Ok(None);
+        };
+        let truncated = match &value {
+            Value::Bool(b) => Some(*b as i64 as f64),
+            Value::Number(n) => n.as_i64().map(|i| i as f64).or_else(|| n.as_f64().map(f64::trunc)),
+            _ => None,
+        };
+        let Some(truncated) = truncated else {
+            return Err(self.wrong_type(key, "a number"));
+        };
+        if !(i32::MIN as f64..=i32::MAX as f64).contains(&truncated) {
+            return Err(Error::invalid_config(format!("{}: {key} {value} does not fit a C int", self.id)));
+        }
+        Ok(Some((truncated as i32, value)))
     }
 
     /// An integer option within `range`, or `default` when absent.
@@ -61,7 +91,7 @@ impl Params {
     }
 
     pub fn take_bool(&mut self, key: &str) -> Result<Option<bool>> {
-        match self.take(key) {
+        match self.take_raw(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(b)),
             Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => Ok(Some(n.as_i64() == Some(1))),
@@ -70,7 +100,7 @@ impl Params {
     }
 
     pub fn take_string(&mut self, key: &str) -> Result<Option<String>> {
-        match self.take(key) {
+        match self.take_raw(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(self.wrong_type(key, "a string")),
@@ -91,5 +121,44 @@ impl Params {
 
     pub fn wrong_type(&self, key: &str, expected: &str) -> Error {
         Error::invalid_config(format!("{}: {key} must be {expected}", self.id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(value: Value) -> Params {
+        Params::new("test", value.as_object().unwrap().clone(), false)
+    }
+
+    #[test]
+    fn c_int_truncates_floats_and_keeps_the_json() {
+        let mut p = params(json!({"a": 3.9, "b": -1.7, "c": 5.0, "d": 7, "e": 1e12, "f": "x", "g": null, "h": true}));
+        assert_eq!(p.take_c_int("a").unwrap(), Some((3, json!(3.9))));
+        assert_eq!(p.take_c_int("b").unwrap(), Some((-1, json!(-1.7))));
+        assert_eq!(p.take_c_int("c").unwrap(), Some((5, json!(5.0))));
+        assert_eq!(p.take_c_int("d").unwrap(), Some((7, json!(7))));
+        assert!(p.take_c_int("e").is_err());
+        assert!(p.take_c_int("f").is_err());
+        assert!(p.take_c_int("g").is_err(), "null is not a number");
+        assert_eq!(p.take_c_int("h").unwrap(), Some((1, json!(true))));
+        assert_eq!(p.take_c_int("missing").unwrap(), None);
+        p.finish().unwrap();
+    }
+
+    #[test]
+    fn typed_takes_refuse_null_but_take_treats_it_as_absent() {
+        let mut p = params(json!({"level": null, "name": null, "flag": null, "preset": null, "x": 1.5}));
+        assert!(p.take_i64("level").is_err());
+        assert!(p.take_string("name").is_err());
+        assert!(p.take_bool("flag").is_err());
+        assert_eq!(p.take("preset"), None);
+        assert!(p.take_i64("x").is_err(), "floats are refused by take_i64");
+        p.finish().unwrap();
+        let mut q = params(json!({"level": 1, "extra": 2}));
+        assert_eq!(q.take_i64("level").unwrap(), Some(1));
+        assert!(q.finish().unwrap_err().message().contains("extra"));
     }
 }

@@ -10,6 +10,7 @@
 #![allow(non_camel_case_types)]
 
 mod alloc;
+mod blosc;
 mod codec;
 
 use std::cell::RefCell;
@@ -19,6 +20,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::codecs::{Error, ErrorKind};
 
 pub use alloc::numcodecs_bytes_free;
+pub use blosc::*;
 pub use codec::*;
 
 /// Major version of this library (and of its ABI: the SONAME is `libnumcodecs.so.<major>`).

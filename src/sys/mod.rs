@@ -1,1 +1,3 @@
 //! Safe wrappers over the C libraries libnumcodecs links (their unsafe calls live here, not in codecs/).
+
+pub(crate) mod blosc;

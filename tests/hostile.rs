@@ -1,0 +1,168 @@
+//! Corrupt, truncated, bit-flipped and empty inputs through the C ABI for every compressor: decode must
+//! return OK or an error status with a message — never crash, hang, or write past `dst_cap`.
+//! (Issue 6 extends this into the full hostile-input suite and fuzzing.)
+
+use std::ffi::CStr;
+use std::ptr;
+
+use numcodecs::ffi::numcodecs_status::*;
+use numcodecs::ffi::*;
+
+const CONFIGS: &[&str] = &[
+    r#"{"id":"zlib","level":1}"#,
+    r#"{"id":"gzip","level":1}"#,
+    r#"{"id":"bz2","level":1}"#,
+    r#"{"id":"lzma"}"#,
+    r#"{"id":"lzma","format":2}"#,
+    r#"{"id":"lzma","format":3,"filters":[{"id":33,"preset":1}]}"#,
+    r#"{"id":"zstd","level":1,"checksum":true}"#,
+    r#"{"id":"zstd","level":1}"#,
+    r#"{"id":"lz4"}"#,
+    r#"{"id":"blosc","cname":"lz4","clevel":5,"shuffle":1}"#,
+    r#"{"id":"blosc","cname":"zstd","clevel":5,"shuffle":2}"#,
+    r#"{"id":"blosc","cname":"zlib","clevel":1,"shuffle":0,"blocksize":256}"#,
+    r#"{"id":"blosc","cname":"blosclz","clevel":0}"#,
+];
+
+const CANARY: u8 = 0xC5;
+const SLACK: usize = 64;
+
+struct Codec(*mut numcodecs_codec);
+
+impl Drop for Codec {
+    fn drop(&mut self) {
+        unsafe { numcodecs_codec_free(self.0) }
+    }
+}
+
+fn codec(json: &str) -> Codec {
+    let mut out = ptr::null_mut();
+    let status = unsafe { numcodecs_codec_from_json(json.as_ptr().cast(), json.len(), &mut out) };
+    assert_eq!(status, NUMCODECS_OK, "{json}: {}", last_error());
+    Codec(out)
+}
+
+fn last_error() -> String {
+    unsafe { CStr::from_ptr(numcodecs_last_error()) }.to_string_lossy().into_owned()
+}
+
+fn encode(codec: &Codec, src: &[u8]) -> Vec<u8> {
+    let (mut out, mut len) = (ptr::null_mut(), 0usize);
+    let dtype = b"<i4\0";
+    let info = numcodecs_array_info { dtype: dtype.as_ptr().cast(), shape: ptr::null(), ndim: 0 };
+    let status = unsafe { numcodecs_encode_alloc(codec.0, src.as_ptr().cast(), src.len(), &info, &mut out, &mut len) };
+    assert_eq!(status, NUMCODECS_OK, "{}", last_error());
+    let encoded = unsafe { std::slice::from_raw_parts(out, len) }.to_vec();
+    unsafe { numcodecs_bytes_free(out, len) };
+    encoded
+}
+
+/// Decodes `input` into a buffer of `cap` bytes followed by canaries and through the allocating call;
+/// returns the decoded bytes if both succeeded (they must agree) or None if both failed with a message.
+fn decode_checked(codec: &Codec, input: &[u8], cap: usize, what: &str) -> Option<Vec<u8>> {
+    let mut dst = vec![CANARY; cap + SLACK];
+    let mut dst_len = usize::MAX;
+    let status = unsafe { numcodecs_decode(codec.0, input.as_ptr().cast(), input.len(), dst.as_mut_ptr().cast(), cap, &mut dst_len) };
+    assert!(dst[cap..].iter().all(|&b| b == CANARY), "{what}: decode wrote past dst_cap");
+    let message = last_error();
+    match status {
+        NUMCODECS_OK => assert!(dst_len <= cap, "{what}: dst_len {dst_len} > cap {cap}"),
+        NUMCODECS_CORRUPT_DATA | NUMCODECS_LIMIT_EXCEEDED | NUMCODECS_BUFFER_TOO_SMALL => {
+            assert!(!message.is_empty(), "{what}: {status:?} without a message")
+        }
+        other => panic!("{what}: unexpected status {other:?}: {message}"),
+    }
+    let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+    let alloc_status = unsafe { numcodecs_decode_alloc(codec.0, input.as_ptr().cast(), input.len(), &mut out, &mut out_len) };
+    if alloc_status != NUMCODECS_OK {
+        assert!(out.is_null(), "{what}: out written on failure");
+        assert!(matches!(alloc_status, NUMCODECS_CORRUPT_DATA | NUMCODECS_LIMIT_EXCEEDED), "{what}: {alloc_status:?}: {}", last_error());
+        assert!(!last_error().is_empty());
+        return None;
+    }
+    let decoded = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();
+    unsafe { numcodecs_bytes_free(out, out_len) };
+    if status == NUMCODECS_OK {
+        assert_eq!(&dst[..dst_len], &decoded[..], "{what}: decode and decode_alloc disagree");
+    }
+    Some(decoded)
+}
+
+fn sample(n: usize) -> Vec<u8> {
+    (0..n as u32 / 4).flat_map(|i| (i / 3 + (i * 2654435761 >> 29)).to_le_bytes()).collect()
+}
+
+#[test]
+fn empty_and_garbage_inputs_give_a_status() {
+    for config in CONFIGS {
+        let codec = codec(config);
+        let garbage: Vec<u8> = (0..200u32).map(|i| (i * 37 + 11) as u8).collect();
+        for input in [&b""[..], &[0u8][..], &[0xFFu8; 16][..], &[0u8; 64][..], &garbage[..]] {
+            // An empty input is never a valid encoding (even an empty chunk encodes to a header).
+            let what = format!("{config} on {} bytes", input.len());
+            if let Some(decoded) = decode_checked(&codec, input, 4096, &what) {
+                assert!(!input.is_empty(), "{what}: empty input decoded to {} bytes", decoded.len());
+            }
+        }
+    }
+}
+
+#[test]
+fn truncated_encodings_are_refused() {
+    for config in CONFIGS {
+        let codec = codec(config);
+        for size in [0usize, 40, 4000] {
+            let src = sample(size);
+            let encoded = encode(&codec, &src);
+            assert_eq!(decode_checked(&codec, &encoded, src.len(), config).as_deref(), Some(&src[..]), "{config}: round trip");
+            // Every proper prefix must fail (a prefix is never the whole stream of the same data).
+            let step = if encoded.len() > 600 { encoded.len() / 150 } else { 1 };
+            for cut in (0..encoded.len()).step_by(step) {
+                let what = format!("{config}: {size}-byte chunk cut to {cut} of {} bytes", encoded.len());
+                if let Some(decoded) = decode_checked(&codec, &encoded[..cut], src.len(), &what) {
+                    assert_ne!(decoded, src, "{what}: truncated stream decoded to the full chunk");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bit_flips_never_crash() {
+    for config in CONFIGS {
+        let codec = codec(config);
+        let src = sample(3000);
+        let encoded = encode(&codec, &src);
+        let mut state = 0x9E3779B97F4A7C15u64;
+        for round in 0..300 {
+            let mut damaged = encoded.clone();
+            for _ in 0..1 + round % 3 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let bit = (state % (damaged.len() as u64 * 8)) as usize;
+                damaged[bit / 8] ^= 1 << (bit % 8);
+            }
+            // Decode into the true size, a smaller and a larger buffer.
+            for cap in [src.len(), src.len() / 2, src.len() + 100] {
+                decode_checked(&codec, &damaged, cap, &format!("{config}: flip round {round}, cap {cap}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn checksummed_streams_detect_damage() {
+    // zstd with checksum, gzip (CRC32), bz2 (block CRC), xz (CRC64) verify their payload.
+    for config in [r#"{"id":"zstd","level":1,"checksum":true}"#, r#"{"id":"gzip"}"#, r#"{"id":"bz2"}"#, r#"{"id":"lzma"}"#] {
+        let codec = codec(config);
+        let src = sample(4000);
+        let mut encoded = encode(&codec, &src);
+        // Flip a bit in the payload's middle: any result other than the original bytes must be an error.
+        let mid = encoded.len() / 2;
+        encoded[mid] ^= 0x10;
+        let decoded = decode_checked(&codec, &encoded, src.len(), config);
+        assert!(decoded.as_deref() != Some(&src[..]) || decoded.is_none(), "{config}");
+        assert!(decoded.is_none(), "{config}: damaged stream decoded without error");
+    }
+}
