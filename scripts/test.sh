@@ -6,7 +6,7 @@
 #   4. a downstream CMake project using find_package(numcodecs 0.1) (tests/c/downstream)
 #   5. pkg-config consumers, shared and static
 #   6. numcodecs.h compiled as C (c99/c11/c17) and C++ (c++11..c++20), numcodecs.hpp as C++11..20
-#   7. examples/demo.c built against the installed library, every round trip verified
+#   7. examples/demo.c and the C example in README.md built against the installed library and run
 # Each section runs even if an earlier one failed (unless it needs the installed library); the script
 # ends with a summary and exits non-zero if anything failed.
 #
@@ -209,6 +209,14 @@ demo() {
   "${CC:-cc}" -std=c99 -O2 -Wall -Wextra -Werror examples/demo.c -o "$build/demo/demo" \
     $(pkg-config --cflags --libs numcodecs) -Wl,-rpath,"$libdir" -lm
   "$build/demo/demo"
+
+  # The C example in README.md is a complete program: it must compile and run too.
+  awk '/^```c$/ {inside = 1; next} /^```$/ && inside {exit} inside' README.md > "$build/demo/readme_example.c"
+  [ -s "$build/demo/readme_example.c" ] || { echo "no \`\`\`c block in README.md"; return 1; }
+  # shellcheck disable=SC2046
+  "${CC:-cc}" -std=c99 -Wall -Wextra -Wpedantic -Werror "$build/demo/readme_example.c" -o "$build/demo/readme_example" \
+    $(pkg-config --cflags --libs numcodecs) -Wl,-rpath,"$libdir"
+  "$build/demo/readme_example"
 }
 
 # ---- run ------------------------------------------------------------------------------------------
@@ -230,10 +238,10 @@ if [ $installed = 1 ]; then
   run_section "downstream CMake project (find_package)" downstream
   run_section "pkg-config consumers, shared and static" pkgconfig_consumers
   run_section "header as C and C++" header_languages
-  run_section "demo against the installed library" demo
+  run_section "examples against the installed library (demo.c, README)" demo
 else
   for name in "C tests, shared and static (ctest)" "downstream CMake project (find_package)" \
-              "pkg-config consumers, shared and static" "header as C and C++" "demo against the installed library"; do
+              "pkg-config consumers, shared and static" "header as C and C++" "examples against the installed library (demo.c, README)"; do
     skip_section "$name"
   done
 fi
