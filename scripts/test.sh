@@ -83,7 +83,7 @@ dependencies() {
 
 cargo_test() {
   cargo --version
-  cargo test --locked
+  cargo test --locked --no-fail-fast
 }
 
 cmake_build_install() {

@@ -641,8 +641,188 @@ static void test_limit_exceeded(void) {
         CHECK_STATUS(numcodecs_encode_bound(zlib, SIZE_MAX, NULL, &bound), NUMCODECS_LIMIT_EXCEEDED);
         CHECK(bound == SIZE_SENTINEL);
     }
+    /* Inputs over what the format can record: lz4 (LZ4_MAX_INPUT_SIZE, 0x7E000000) and blosc (2^31 - 1
+     * minus its header). Only the bound is asked for, so nothing that large is allocated. */
+    {
+        numcodecs_codec *lz4 = codec_new("{\"id\":\"lz4\"}");
+        numcodecs_codec *blosc = codec_new("{\"id\":\"blosc\"}");
+        if (lz4 != NULL) {
+            CHECK_STATUS(numcodecs_encode_bound(lz4, 0x7E000000u, NULL, &bound), NUMCODECS_OK);
+            CHECK(bound > 0x7E000000u);
+            bound = SIZE_SENTINEL;
+            CHECK_STATUS(numcodecs_encode_bound(lz4, (size_t)0x7E000000u + 1, NULL, &bound), NUMCODECS_LIMIT_EXCEEDED);
+            CHECK(bound == SIZE_SENTINEL);
+        }
+        if (blosc != NULL) {
+            CHECK_STATUS(numcodecs_encode_bound(blosc, (size_t)1 << 31, NULL, &bound), NUMCODECS_LIMIT_EXCEEDED);
+            CHECK(bound == SIZE_SENTINEL);
+        }
+        numcodecs_codec_free(lz4);
+        numcodecs_codec_free(blosc);
+    }
     numcodecs_codec_free(zstd);
     numcodecs_codec_free(zlib);
+}
+
+/* ---- the numcodecs.blosc helpers ----------------------------------------------------------- */
+
+static void test_blosc_header_helpers(void) {
+    numcodecs_codec *codec = codec_new("{\"id\":\"blosc\",\"cname\":\"zstd\",\"clevel\":3,\"shuffle\":2}");
+    numcodecs_codec *stored = codec_new("{\"id\":\"blosc\",\"cname\":\"lz4\",\"clevel\":0}");
+    numcodecs_array_info info = sample_info();
+    uint8_t *encoded = BYTES_SENTINEL, *raw = BYTES_SENTINEL;
+    size_t enc_len = 0, raw_len = 0;
+    size_t nbytes = SIZE_SENTINEL, cbytes = SIZE_SENTINEL, blocksize = SIZE_SENTINEL, typesize = SIZE_SENTINEL;
+    int shuffle = -7, memcpyed = -7;
+    const char *complib = "sentinel";
+    uint8_t bad_header[16];
+    if (codec == NULL || stored == NULL) goto done;
+    CHECK_STATUS(numcodecs_encode_alloc(codec, sample, sizeof sample, &info, &encoded, &enc_len), NUMCODECS_OK);
+    if (encoded == BYTES_SENTINEL) goto done;
+
+    CHECK_STATUS(numcodecs_blosc_cbuffer_sizes(encoded, enc_len, &nbytes, &cbytes, &blocksize), NUMCODECS_OK);
+    CHECK(nbytes == sizeof sample && cbytes == enc_len && blocksize > 0 && blocksize <= sizeof sample);
+    /* Only the 16-byte header is needed. */
+    nbytes = cbytes = SIZE_SENTINEL;
+    CHECK_STATUS(numcodecs_blosc_cbuffer_sizes(encoded, NUMCODECS_BLOSC_MAX_OVERHEAD, &nbytes, &cbytes, &blocksize),
+                 NUMCODECS_OK);
+    CHECK(nbytes == sizeof sample && cbytes == enc_len);
+    /* Typesize from the array's dtype, the shuffle from the config, compressed (not stored). */
+    CHECK_STATUS(numcodecs_blosc_cbuffer_metainfo(encoded, enc_len, &typesize, &shuffle, &memcpyed), NUMCODECS_OK);
+    CHECK(typesize == 4 && shuffle == NUMCODECS_BLOSC_BITSHUFFLE && memcpyed == 0);
+    CHECK_STATUS(numcodecs_blosc_cbuffer_complib(encoded, enc_len, &complib), NUMCODECS_OK);
+    CHECK(strcmp(complib, "Zstd") == 0);
+
+    /* clevel 0 stores the data (memcpyed), here as bytes: typesize 1. */
+    CHECK_STATUS(numcodecs_encode_alloc(stored, sample, sizeof sample, NULL, &raw, &raw_len), NUMCODECS_OK);
+    if (raw != BYTES_SENTINEL) {
+        CHECK(raw_len == sizeof sample + NUMCODECS_BLOSC_MAX_OVERHEAD);
+        CHECK_STATUS(numcodecs_blosc_cbuffer_metainfo(raw, raw_len, &typesize, &shuffle, &memcpyed), NUMCODECS_OK);
+        CHECK(typesize == 1 && shuffle == NUMCODECS_BLOSC_SHUFFLE && memcpyed == 1);
+        CHECK_STATUS(numcodecs_blosc_cbuffer_complib(raw, raw_len, &complib), NUMCODECS_OK);
+        CHECK(strcmp(complib, "LZ4") == 0);
+        numcodecs_bytes_free(raw, raw_len);
+    }
+
+    /* Short or foreign headers are corrupt; outputs stay untouched. */
+    nbytes = cbytes = blocksize = typesize = SIZE_SENTINEL;
+    shuffle = memcpyed = -7;
+    complib = "sentinel";
+    CHECK_STATUS(numcodecs_blosc_cbuffer_sizes(encoded, NUMCODECS_BLOSC_MAX_OVERHEAD - 1, &nbytes, &cbytes, &blocksize),
+                 NUMCODECS_CORRUPT_DATA);
+    memset(bad_header, 0xff, sizeof bad_header); /* version 255, sizes negative */
+    CHECK_STATUS(numcodecs_blosc_cbuffer_sizes(bad_header, sizeof bad_header, &nbytes, &cbytes, &blocksize),
+                 NUMCODECS_CORRUPT_DATA);
+    CHECK_STATUS(numcodecs_blosc_cbuffer_metainfo(bad_header, sizeof bad_header, &typesize, &shuffle, &memcpyed),
+                 NUMCODECS_CORRUPT_DATA);
+    CHECK_STATUS(numcodecs_blosc_cbuffer_complib(bad_header, sizeof bad_header, &complib), NUMCODECS_CORRUPT_DATA);
+    CHECK(nbytes == SIZE_SENTINEL && cbytes == SIZE_SENTINEL && blocksize == SIZE_SENTINEL);
+    CHECK(typesize == SIZE_SENTINEL && shuffle == -7 && memcpyed == -7 && strcmp(complib, "sentinel") == 0);
+    CHECK_STATUS(numcodecs_blosc_cbuffer_sizes(NULL, 16, &nbytes, &cbytes, &blocksize), NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_blosc_cbuffer_sizes(encoded, enc_len, NULL, &cbytes, &blocksize), NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_blosc_cbuffer_metainfo(encoded, enc_len, &typesize, NULL, &memcpyed),
+                 NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_blosc_cbuffer_complib(encoded, enc_len, NULL), NUMCODECS_INVALID_ARGUMENT);
+    CHECK(nbytes == SIZE_SENTINEL && typesize == SIZE_SENTINEL);
+
+done:
+    if (encoded != BYTES_SENTINEL) numcodecs_bytes_free(encoded, enc_len);
+    numcodecs_codec_free(codec);
+    numcodecs_codec_free(stored);
+}
+
+static void test_blosc_decompress_partial(void) {
+    numcodecs_codec *codec = codec_new("{\"id\":\"blosc\",\"cname\":\"lz4\",\"clevel\":5,\"shuffle\":1}");
+    numcodecs_array_info info = sample_info();
+    uint8_t *encoded = BYTES_SENTINEL;
+    size_t enc_len = 0, len;
+    float items[50];
+    if (codec == NULL) return;
+    CHECK_STATUS(numcodecs_encode_alloc(codec, sample, sizeof sample, &info, &encoded, &enc_len), NUMCODECS_OK);
+    if (encoded == BYTES_SENTINEL) {
+        numcodecs_codec_free(codec);
+        return;
+    }
+    /* Items are typesize (4) bytes: floats 1000..1049. */
+    len = SIZE_SENTINEL;
+    CHECK_STATUS(numcodecs_blosc_decompress_partial(encoded, enc_len, 1000, 50, items, sizeof items, &len), NUMCODECS_OK);
+    CHECK(len == sizeof items && memcmp(items, sample + 1000, sizeof items) == 0);
+    /* The last items of the chunk. */
+    CHECK_STATUS(numcodecs_blosc_decompress_partial(encoded, enc_len, ROWS * COLS - 50, 50, items, sizeof items, &len),
+                 NUMCODECS_OK);
+    CHECK(len == sizeof items && memcmp(items, sample + ROWS * COLS - 50, sizeof items) == 0);
+    /* Zero items. */
+    len = SIZE_SENTINEL;
+    CHECK_STATUS(numcodecs_blosc_decompress_partial(encoded, enc_len, 0, 0, NULL, 0, &len), NUMCODECS_OK);
+    CHECK(len == 0);
+    /* Too small: the needed size is reported. */
+    len = SIZE_SENTINEL;
+    CHECK_STATUS(numcodecs_blosc_decompress_partial(encoded, enc_len, 0, 50, items, sizeof items - 1, &len),
+                 NUMCODECS_BUFFER_TOO_SMALL);
+    CHECK(len == sizeof items);
+    /* Past the end of the chunk. */
+    len = SIZE_SENTINEL;
+    CHECK_STATUS(numcodecs_blosc_decompress_partial(encoded, enc_len, ROWS * COLS - 10, 20, items, sizeof items, &len),
+                 NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_blosc_decompress_partial(encoded, enc_len, SIZE_MAX, 2, items, sizeof items, &len),
+                 NUMCODECS_INVALID_ARGUMENT);
+    CHECK(len == SIZE_SENTINEL);
+    /* Truncated chunk: an error, never a read past the buffer. */
+    CHECK_STATUS(numcodecs_blosc_decompress_partial(encoded, enc_len / 2, ROWS * COLS - 50, 50, items, sizeof items, &len),
+                 NUMCODECS_CORRUPT_DATA);
+    CHECK(len == SIZE_SENTINEL);
+    numcodecs_bytes_free(encoded, enc_len);
+    numcodecs_codec_free(codec);
+}
+
+static void test_blosc_compressors_and_threads(void) {
+    static const char *const names[] = {"\"blosclz\"", "\"lz4\"", "\"lz4hc\"", "\"zlib\"", "\"zstd\""};
+    numcodecs_codec *codec = codec_new("{\"id\":\"blosc\",\"cname\":\"blosclz\",\"clevel\":9}");
+    numcodecs_array_info info = sample_info();
+    char *json;
+    size_t len = SIZE_SENTINEL, len2 = SIZE_SENTINEL, i;
+    int previous = -7;
+    uint8_t *single = BYTES_SENTINEL, *multi = BYTES_SENTINEL, *decoded = BYTES_SENTINEL;
+    size_t single_len = 0, multi_len = 0, dec_len = 0;
+
+    CHECK_STATUS(numcodecs_blosc_list_compressors(NULL, 0, &len), NUMCODECS_BUFFER_TOO_SMALL);
+    CHECK(len != SIZE_SENTINEL);
+    json = (char *)malloc(len + 1);
+    CHECK_STATUS(numcodecs_blosc_list_compressors(json, len, &len2), NUMCODECS_BUFFER_TOO_SMALL);
+    CHECK(len2 == len);
+    CHECK_STATUS(numcodecs_blosc_list_compressors(json, len + 1, &len2), NUMCODECS_OK);
+    CHECK(len2 == len && strlen(json) == len);
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) CHECK(strstr(json, names[i]) != NULL);
+    CHECK_STATUS(numcodecs_blosc_list_compressors(json, len + 1, NULL), NUMCODECS_INVALID_ARGUMENT);
+    free(json);
+
+    /* Decompression threads: default 1; the output does not depend on them, nor does compression. */
+    CHECK(numcodecs_blosc_get_nthreads() == 1);
+    if (codec != NULL)
+        CHECK_STATUS(numcodecs_encode_alloc(codec, sample, sizeof sample, &info, &single, &single_len), NUMCODECS_OK);
+    CHECK_STATUS(numcodecs_blosc_set_nthreads(2, &previous), NUMCODECS_OK);
+    CHECK(previous == 1);
+    CHECK(numcodecs_blosc_get_nthreads() == 2);
+    if (codec != NULL && single != BYTES_SENTINEL) {
+        CHECK_STATUS(numcodecs_encode_alloc(codec, sample, sizeof sample, &info, &multi, &multi_len), NUMCODECS_OK);
+        if (multi != BYTES_SENTINEL) {
+            CHECK(multi_len == single_len && memcmp(multi, single, single_len) == 0);
+            numcodecs_bytes_free(multi, multi_len);
+        }
+        CHECK_STATUS(numcodecs_decode_alloc(codec, single, single_len, &decoded, &dec_len), NUMCODECS_OK);
+        if (decoded != BYTES_SENTINEL) {
+            CHECK(dec_len == sizeof sample && memcmp(decoded, sample, sizeof sample) == 0);
+            numcodecs_bytes_free(decoded, dec_len);
+        }
+        numcodecs_bytes_free(single, single_len);
+    }
+    previous = -7;
+    CHECK_STATUS(numcodecs_blosc_set_nthreads(0, &previous), NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_blosc_set_nthreads(NUMCODECS_BLOSC_MAX_THREADS + 1, &previous), NUMCODECS_INVALID_ARGUMENT);
+    CHECK(previous == -7 && numcodecs_blosc_get_nthreads() == 2);
+    CHECK_STATUS(numcodecs_blosc_set_nthreads(1, NULL), NUMCODECS_OK); /* previous may be NULL */
+    CHECK(numcodecs_blosc_get_nthreads() == 1);
+    numcodecs_codec_free(codec);
 }
 
 /* ---- threads ------------------------------------------------------------------------------- */
@@ -738,5 +918,8 @@ int main(void) {
     test_size_unknown();
     test_limit_exceeded();
     test_threads();
+    test_blosc_header_helpers();
+    test_blosc_decompress_partial();
+    test_blosc_compressors_and_threads();
     return check_summary();
 }
