@@ -17,8 +17,11 @@
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 
+/// cbindgen:ignore
+/// (The C header is generated from `ffi` alone; the Rust core's public items are not C API.)
 pub mod codecs;
 pub mod ffi;
+/// cbindgen:ignore
 mod sys;
 
 pub use codecs::{codec_from_config, codec_from_json, register_codec, ArrayInfo, Codec, DType, Error, ErrorKind, Result};

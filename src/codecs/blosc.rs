@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use serde_json::{Map, Value};
 
-use super::{check_decoded_size, config_map, copy_into, ArrayInfo, Codec, Constructor, Error, Params, Result};
+use super::{check_decoded_size, config_map, copy_into, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result};
 use crate::sys::blosc::{self as sys, Header};
 
 /// Codec ids this module provides.
@@ -63,6 +63,8 @@ pub struct Blosc {
     shuffle: i32,
     blocksize: i32,
     typesize: Option<usize>,
+    /// Options given as non-integer JSON (e.g. `5.0`), echoed by `config()` like numcodecs does.
+    echo: Map<String, Value>,
 }
 
 impl Default for Blosc {
@@ -116,36 +118,41 @@ impl Blosc {
             return Err(Error::invalid_config("blosc: cannot use typesize 0 less than 1"));
         }
         let cname = CString::new(cname).map_err(|_| Error::invalid_config("blosc: cname contains NUL"))?;
-        Ok(Blosc { cname, clevel, shuffle, blocksize, typesize })
+        Ok(Blosc { cname, clevel, shuffle, blocksize, typesize, echo: Map::new() })
     }
 
     fn from_params(mut params: Params) -> Result<Box<dyn Codec>> {
+        let mut echo = Map::new();
         let cname = params.take_string("cname")?.unwrap_or_else(|| DEFAULT_CNAME.to_string());
-        let clevel = params.int_in("clevel", DEFAULT_CLEVEL as i64, 0..=9)? as i32;
-        let shuffle = match params.take("shuffle") {
-            None => SHUFFLE,
+        // C ints in numcodecs: floats are truncated toward zero (as Cython does) and echoed as given.
+        let clevel = params.c_int_or("clevel", DEFAULT_CLEVEL, &mut echo)?;
+        let shuffle = match params.peek("shuffle") {
             // Zarr v3 spells the shuffle as a string; "numcodecs.blosc" configurations use numbers.
-            Some(Value::String(name)) if params.is_zarr_v3() => match name.as_str() {
-                "noshuffle" => NOSHUFFLE,
-                "shuffle" => SHUFFLE,
-                "bitshuffle" => BITSHUFFLE,
-                _ => return Err(Error::invalid_config(format!("blosc: shuffle must be \"noshuffle\", \"shuffle\" or \"bitshuffle\", got {name:?}"))),
-            },
-            Some(Value::Number(n)) => match n.as_i64() {
-                Some(n) if (AUTOSHUFFLE as i64..=BITSHUFFLE as i64).contains(&n) => n as i32,
-                _ => return Err(Error::invalid_config(format!("blosc: invalid shuffle argument; expected -1, 0, 1 or 2, found {n}"))),
-            },
-            Some(_) => return Err(params.wrong_type("shuffle", "an integer (-1, 0, 1 or 2)")),
+            Some(Value::String(name)) if params.is_zarr_v3() => {
+                let shuffle = match name.as_str() {
+                    "noshuffle" => NOSHUFFLE,
+                    "shuffle" => SHUFFLE,
+                    "bitshuffle" => BITSHUFFLE,
+                    _ => return Err(Error::invalid_config(format!("blosc: shuffle must be \"noshuffle\", \"shuffle\" or \"bitshuffle\", got {name:?}"))),
+                };
+                params.take_raw("shuffle");
+                shuffle
+            }
+            _ => params.c_int_or("shuffle", SHUFFLE, &mut echo)?,
         };
-        // A C int in numcodecs; values outside blosc's range are clamped by blosc itself.
-        let blocksize = params.int_in("blocksize", AUTOBLOCKS as i64, i32::MIN as i64..=i32::MAX as i64)? as i32;
-        let typesize = match params.take_i64("typesize")? {
+        // Values outside blosc's block size range are clamped by blosc itself.
+        let blocksize = params.c_int_or("blocksize", AUTOBLOCKS, &mut echo)?;
+        // typesize defaults to None in numcodecs, so null means "from the dtype".
+        let typesize = match params.take("typesize") {
             None => None,
-            Some(t) if t >= 1 => Some(usize::try_from(t).map_err(|_| params.wrong_type("typesize", "a positive integer"))?),
-            Some(t) => return Err(Error::invalid_config(format!("blosc: cannot use typesize {t} less than 1"))),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(t) if t >= 1 => Some(usize::try_from(t).map_err(|_| params.wrong_type("typesize", "a positive integer"))?),
+                _ => return Err(Error::invalid_config(format!("blosc: cannot use typesize {n} less than 1"))),
+            },
+            Some(_) => return Err(params.wrong_type("typesize", "a positive integer")),
         };
         params.finish()?;
-        Ok(Box::new(Blosc::new(&cname, clevel, shuffle, blocksize, typesize)?))
+        Ok(Box::new(Blosc { echo, ..Blosc::new(&cname, clevel, shuffle, blocksize, typesize)? }))
     }
 
     /// The compressor name, e.g. `"lz4"`.
@@ -183,7 +190,7 @@ impl Codec for Blosc {
     }
 
     fn config(&self) -> Map<String, Value> {
-        config_map(
+        let config = config_map(
             "blosc",
             [
                 ("cname", Value::from(self.cname())),
@@ -191,7 +198,8 @@ impl Codec for Blosc {
                 ("shuffle", Value::from(self.shuffle)),
                 ("blocksize", Value::from(self.blocksize)),
             ],
-        )
+        );
+        echo_given(config, &self.echo)
     }
 
     fn encode_bound(&self, src_len: usize, _info: &ArrayInfo) -> Result<usize> {
@@ -496,6 +504,25 @@ mod tests {
         }
         assert_eq!(set_nthreads(0).unwrap_err().kind(), ErrorKind::InvalidArgument);
         assert_eq!(set_nthreads(MAX_THREADS + 1).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn concurrent_use_from_many_threads_gives_the_same_bytes() {
+        // The _ctx functions keep their state on the stack; blosc's global context is never used.
+        let data = floats(200_000);
+        let codec = Blosc::new("zstd", 5, BITSHUFFLE, 16384, None).unwrap();
+        let expected = codec.encode(&data, &info("<f4")).unwrap();
+        std::thread::scope(|scope| {
+            for _ in 0..6 {
+                scope.spawn(|| {
+                    for _ in 0..10 {
+                        let encoded = codec.encode(&data, &info("<f4")).unwrap();
+                        assert_eq!(encoded, expected);
+                        assert_eq!(codec.decode(&encoded).unwrap(), data);
+                    }
+                });
+            }
+        });
     }
 
     #[test]

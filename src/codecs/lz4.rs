@@ -13,7 +13,7 @@
 use lz4::block::{self, CompressionMode};
 use serde_json::{Map, Value};
 
-use super::{check_decoded_size, config_map, copy_into, ArrayInfo, Codec, Constructor, Error, Params, Result};
+use super::{check_decoded_size, config_map, copy_into, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result};
 
 /// Codec ids this module provides.
 pub(super) const CODECS: &[(&str, Constructor)] = &[("lz4", Lz4::from_params)];
@@ -33,11 +33,13 @@ const MAX_EXPANSION: usize = 255;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lz4 {
     acceleration: i32,
+    /// Options given as non-integer JSON (e.g. `7.9`), echoed by `config()` like numcodecs does.
+    echo: Map<String, Value>,
 }
 
 impl Default for Lz4 {
     fn default() -> Self {
-        Lz4 { acceleration: DEFAULT_ACCELERATION }
+        Lz4::new(DEFAULT_ACCELERATION)
     }
 }
 
@@ -53,14 +55,16 @@ impl Lz4 {
 impl Lz4 {
     /// `acceleration` is kept as given (numcodecs' `get_config()` echoes it, even when it is <= 0).
     pub fn new(acceleration: i32) -> Self {
-        Lz4 { acceleration }
+        Lz4 { acceleration, echo: Map::new() }
     }
 
     fn from_params(mut params: Params) -> Result<Box<dyn Codec>> {
         // numcodecs accepts any int and converts it to a C int when encoding.
-        let acceleration = params.int_in("acceleration", DEFAULT_ACCELERATION as i64, i32::MIN as i64..=i32::MAX as i64)? as i32;
+        // (floats are truncated toward zero, as Cython does).
+        let mut echo = Map::new();
+        let acceleration = params.c_int_or("acceleration", DEFAULT_ACCELERATION, &mut echo)?;
         params.finish()?;
-        Ok(Box::new(Lz4::new(acceleration)))
+        Ok(Box::new(Lz4 { echo, ..Lz4::new(acceleration) }))
     }
 
     /// The acceleration numcodecs actually passes to LZ4.
@@ -125,7 +129,7 @@ impl Codec for Lz4 {
     }
 
     fn config(&self) -> Map<String, Value> {
-        config_map("lz4", [("acceleration", Value::from(self.acceleration))])
+        echo_given(config_map("lz4", [("acceleration", Value::from(self.acceleration))]), &self.echo)
     }
 
     fn encode_bound(&self, src_len: usize, _info: &ArrayInfo) -> Result<usize> {

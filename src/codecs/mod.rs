@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 
 pub use dtype::{ArrayInfo, ByteOrder, DType};
 pub use error::{Error, ErrorKind, Result};
-pub use params::Params;
+pub use params::{echo_given, Params};
 pub use registry::{codec_from_config, codec_from_json, register_codec, registered_codecs, Constructor};
 
 /// Decoders refuse to produce more than this many bytes unless told otherwise, so a small hostile stream

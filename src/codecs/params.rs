@@ -30,6 +30,11 @@ impl Params {
         self.zarr_v3
     }
 
+    /// The value of `key`, without consuming it.
+    pub fn peek(&self, key: &str) -> Option<&Value> {
+        self.map.get(key)
+    }
+
     /// Removes and returns a value as given, `null` included.
     pub fn take_raw(&mut self, key: &str) -> Option<Value> {
         self.map.remove(key)
@@ -107,6 +112,20 @@ impl Params {
         }
     }
 
+    /// [`Params::take_c_int`] with a default; a value whose JSON is not a plain integer (e.g. `5.0`) is
+    /// recorded in `echo` so that `get_config()` can write it back as numcodecs does (see [`echo_given`]).
+    pub fn c_int_or(&mut self, key: &str, default: i32, echo: &mut Map<String, Value>) -> Result<i32> {
+        match self.take_c_int(key)? {
+            None => Ok(default),
+            Some((value, given)) => {
+                if !(given.is_i64() || given.is_u64()) {
+                    echo.insert(key.to_string(), given);
+                }
+                Ok(value)
+            }
+        }
+    }
+
     /// Call last: any key left over is one this codec does not accept.
     pub fn finish(self) -> Result<()> {
         if let Some(key) = self.map.keys().next() {
@@ -122,6 +141,17 @@ impl Params {
     pub fn wrong_type(&self, key: &str, expected: &str) -> Error {
         Error::invalid_config(format!("{}: {key} must be {expected}", self.id))
     }
+}
+
+/// Overwrites the options in `config` that were given in another JSON form (see [`Params::c_int_or`]);
+/// keys keep their position.
+pub fn echo_given(mut config: Map<String, Value>, echo: &Map<String, Value>) -> Map<String, Value> {
+    for (key, value) in echo {
+        if let Some(slot) = config.get_mut(key) {
+            *slot = value.clone();
+        }
+    }
+    config
 }
 
 #[cfg(test)]

@@ -9,12 +9,12 @@
 //! Decoding accepts what numcodecs' `decompress()` accepts: one or more concatenated frames (skippable
 //! frames included), decoded in one shot when every frame records its content size, streamed otherwise.
 //! Unlike numcodecs, we decode a total content size of 0 (numcodecs encodes `b""` but refuses to decode
-//! it), and a truncated stream of unknown size is an error (numcodecs loops forever on it).
+//! it).
 
 use serde_json::{Map, Value};
 use zstd::zstd_safe::{self, CCtx, CParameter, DCtx, InBuffer, OutBuffer, WriteBuf};
 
-use super::{check_decoded_size, config_map, copy_into, ArrayInfo, Codec, Constructor, Error, Params, Result, DEFAULT_MAX_DECODED_SIZE};
+use super::{check_decoded_size, config_map, copy_into, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result, DEFAULT_MAX_DECODED_SIZE};
 
 /// Codec ids this module provides.
 pub(super) const CODECS: &[(&str, Constructor)] = &[("zstd", Zstd::from_params)];
@@ -27,11 +27,13 @@ const DEFAULT_LEVEL: i32 = 0;
 pub struct Zstd {
     level: i32,
     checksum: bool,
+    /// Options given as non-integer JSON (e.g. `3.5`), echoed by `config()` like numcodecs does.
+    echo: Map<String, Value>,
 }
 
 impl Default for Zstd {
     fn default() -> Self {
-        Zstd { level: DEFAULT_LEVEL, checksum: false }
+        Zstd::new(DEFAULT_LEVEL, false)
     }
 }
 
@@ -45,15 +47,17 @@ impl Zstd {
 impl Zstd {
     /// `level` is kept as given (numcodecs' `get_config()` echoes it); it is clamped only when encoding.
     pub fn new(level: i32, checksum: bool) -> Self {
-        Zstd { level, checksum }
+        Zstd { level, checksum, echo: Map::new() }
     }
 
     fn from_params(mut params: Params) -> Result<Box<dyn Codec>> {
         // numcodecs accepts any int here and converts it to a C int when encoding.
-        let level = params.int_in("level", DEFAULT_LEVEL as i64, i32::MIN as i64..=i32::MAX as i64)? as i32;
+        // (floats are truncated toward zero, as Cython does).
+        let mut echo = Map::new();
+        let level = params.c_int_or("level", DEFAULT_LEVEL, &mut echo)?;
         let checksum = params.take_bool("checksum")?.unwrap_or(false);
         params.finish()?;
-        Ok(Box::new(Zstd::new(level, checksum)))
+        Ok(Box::new(Zstd { echo, ..Zstd::new(level, checksum) }))
     }
 
     fn compress_into(&self, src: &[u8], dst: &mut [u8]) -> Result<usize> {
@@ -108,7 +112,9 @@ fn decode_known(src: &[u8], dst: &mut [u8]) -> Result<usize> {
 }
 
 /// Streams frames of unknown size into `out`, calling `grow` when it is full (it returns false when it
-/// may not grow); `full` is the error for more output than `out` may hold. Fails on truncated input.
+/// may not grow); `full` is the error for more output than `out` may hold. Callers have walked the frames
+/// with `ZSTD_findFrameCompressedSize` (which refuses incomplete frames), so the no-progress checks
+/// below are a second line of defence against a decoder that stalls on input it cannot finish.
 fn decode_stream<C: WriteBuf + ?Sized>(src: &[u8], out: &mut C, mut grow: impl FnMut(&mut C) -> bool, full: impl Fn() -> Error) -> Result<usize> {
     let truncated = || Error::corrupt("zstd: truncated input: the last frame is incomplete");
     let mut dctx = DCtx::create();
@@ -150,21 +156,23 @@ fn decode_stream<C: WriteBuf + ?Sized>(src: &[u8], out: &mut C, mut grow: impl F
     }
 }
 
-/// Streams frames of unknown size into a vector that grows up to [`DEFAULT_MAX_DECODED_SIZE`].
-fn decode_stream_vec(src: &[u8]) -> Result<Vec<u8>> {
-    // numcodecs starts at twice the input (at least ZSTD_DStreamOutSize()); we grow geometrically.
-    let initial = src.len().saturating_mul(2).max(DCtx::out_size()).min(DEFAULT_MAX_DECODED_SIZE);
+/// Streams frames of unknown size into a vector that grows up to `limit` bytes
+/// ([`DEFAULT_MAX_DECODED_SIZE`] outside tests).
+fn decode_stream_vec(src: &[u8], limit: usize) -> Result<Vec<u8>> {
+    // numcodecs starts at twice the input (at least ZSTD_DStreamOutSize()) and grows by that much each
+    // time; we grow geometrically.
+    let initial = src.len().saturating_mul(2).max(DCtx::out_size()).min(limit);
     let mut out = Vec::with_capacity(initial);
     let grow = |out: &mut Vec<u8>| {
-        let room = out.capacity().min(DEFAULT_MAX_DECODED_SIZE - out.len());
+        let room = out.capacity().min(limit.saturating_sub(out.len()));
         if room == 0 {
             return false;
         }
         out.reserve_exact(room);
         true
     };
-    let limit = || Error::limit(format!("zstd: decoded size exceeds the limit of {DEFAULT_MAX_DECODED_SIZE} bytes"));
-    decode_stream(src, &mut out, grow, limit)?;
+    let over_limit = || Error::limit(format!("zstd: decoded size exceeds the limit of {limit} bytes"));
+    decode_stream(src, &mut out, grow, over_limit)?;
     Ok(out)
 }
 
@@ -174,7 +182,7 @@ impl Codec for Zstd {
     }
 
     fn config(&self) -> Map<String, Value> {
-        config_map("zstd", [("level", Value::from(self.level)), ("checksum", Value::from(self.checksum))])
+        echo_given(config_map("zstd", [("level", Value::from(self.level)), ("checksum", Value::from(self.checksum))]), &self.echo)
     }
 
     fn encode_bound(&self, src_len: usize, _info: &ArrayInfo) -> Result<usize> {
@@ -220,7 +228,7 @@ impl Codec for Zstd {
                 decode_known(src, &mut out)?;
                 Ok(out)
             }
-            None => decode_stream_vec(src),
+            None => decode_stream_vec(src, DEFAULT_MAX_DECODED_SIZE),
         }
     }
 
@@ -290,13 +298,22 @@ mod tests {
     fn invalid_configs_are_refused() {
         for json in [
             r#"{"id":"zstd","level":"3"}"#,
-            r#"{"id":"zstd","level":3.5}"#,
+            r#"{"id":"zstd","level":null}"#,
             r#"{"id":"zstd","level":4294967296}"#,
             r#"{"id":"zstd","checksum":"yes"}"#,
             r#"{"id":"zstd","clevel":3}"#,
         ] {
             assert_eq!(codec_from_json(json).unwrap_err().kind(), ErrorKind::InvalidConfig, "{json}");
         }
+    }
+
+    #[test]
+    fn float_levels_are_truncated_and_echoed_like_numcodecs() {
+        let codec = codec_from_json(r#"{"id":"zstd","level":3.5}"#).unwrap();
+        assert_eq!(codec.config_json(), r#"{"id":"zstd","level":3.5,"checksum":false}"#);
+        let same = codec_from_json(r#"{"id":"zstd","level":3}"#).unwrap();
+        let data = vec![42u8; 1000];
+        assert_eq!(codec.encode(&data, &ArrayInfo::default()).unwrap(), same.encode(&data, &ArrayInfo::default()).unwrap());
     }
 
     #[test]
@@ -414,12 +431,39 @@ mod tests {
         flipped[middle] ^= 0x10;
         assert_eq!(codec.decode(&flipped).unwrap_err().kind(), ErrorKind::CorruptData);
 
-        // Truncated frames without a content size must fail, not spin (numcodecs' stream loop would).
+        // Truncated frames without a content size fail too (numcodecs refuses them as well).
         let sizeless = frame_without_size(&data, 3);
         for cut in [5, 10, sizeless.len() / 2, sizeless.len() - 1] {
             assert_eq!(codec.decode(&sizeless[..cut]).unwrap_err().kind(), ErrorKind::CorruptData, "cut at {cut}");
             let mut dst = vec![0u8; data.len()];
             assert_eq!(codec.decode_into(&sizeless[..cut], &mut dst).unwrap_err().kind(), ErrorKind::CorruptData, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn streaming_enforces_the_size_limit() {
+        let data = sample(300_000);
+        let frame = frame_without_size(&data, 3);
+        assert_eq!(decode_stream_vec(&frame, data.len()).unwrap(), data);
+        assert_eq!(decode_stream_vec(&frame, data.len() + 1).unwrap(), data);
+        let err = decode_stream_vec(&frame, data.len() - 1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+        // A small limit below the initial capacity is respected too.
+        assert_eq!(decode_stream_vec(&frame, 1000).unwrap_err().kind(), ErrorKind::LimitExceeded);
+    }
+
+    #[test]
+    fn streaming_stops_on_input_that_ends_mid_frame() {
+        // decode() walks the frames first and refuses these already; the streaming loop must not spin on
+        // them either.
+        let data = sample(100_000);
+        let frame = frame_without_size(&data, 3);
+        for cut in [3, 5, 6, frame.len() / 2, frame.len() - 1] {
+            let err = decode_stream_vec(&frame[..cut], DEFAULT_MAX_DECODED_SIZE).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::CorruptData, "cut at {cut}");
+            let mut dst = vec![0u8; data.len()];
+            let err = decode_stream(&frame[..cut], &mut dst[..], |_| false, || Error::buffer_too_small_unknown(0)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::CorruptData, "cut at {cut}");
         }
     }
 
