@@ -48,7 +48,7 @@ static float *make_sample(void) {
     for (r = 0; r < ROWS; r++) {
         for (c = 0; c < COLS; c++) {
             noise = noise * 1664525u + 1013904223u; /* LCG: same data on every run */
-            data[(size_t)r * COLS + c] = (float)(280.0 + 15.0 * sin(r * 0.006) * cos(c * 0.004) + 0.01 * (double)(noise >> 24));
+            data[(size_t)r * COLS + c] = (float)(280.0 + 15.0 * sin(r * 0.006) * cos(c * 0.004) + 0.001 * (double)(noise >> 29));
         }
     }
     return data;
