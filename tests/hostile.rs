@@ -89,7 +89,7 @@ fn decode_checked(codec: &Codec, input: &[u8], cap: usize, what: &str) -> Option
 }
 
 fn sample(n: usize) -> Vec<u8> {
-    (0..n as u32 / 4).flat_map(|i| (i / 3 + (i * 2654435761 >> 29)).to_le_bytes()).collect()
+    (0..n as u32 / 4).flat_map(|i| (i / 3 + (i.wrapping_mul(2654435761) >> 29)).to_le_bytes()).collect()
 }
 
 #[test]
@@ -98,10 +98,12 @@ fn empty_and_garbage_inputs_give_a_status() {
         let codec = codec(config);
         let garbage: Vec<u8> = (0..200u32).map(|i| (i * 37 + 11) as u8).collect();
         for input in [&b""[..], &[0u8][..], &[0xFFu8; 16][..], &[0u8; 64][..], &garbage[..]] {
-            // An empty input is never a valid encoding (even an empty chunk encodes to a header).
+            // An empty input is not a valid encoding (even an empty chunk encodes to a header), except that
+            // Python's gzip and bz2 readers, and so numcodecs, decode zero bytes to an empty chunk.
             let what = format!("{config} on {} bytes", input.len());
             if let Some(decoded) = decode_checked(&codec, input, 4096, &what) {
-                assert!(!input.is_empty(), "{what}: empty input decoded to {} bytes", decoded.len());
+                let lenient = config.contains("gzip") || config.contains("bz2");
+                assert!(!input.is_empty() || (lenient && decoded.is_empty()), "{what}: empty input decoded to {} bytes", decoded.len());
             }
         }
     }
@@ -117,7 +119,9 @@ fn truncated_encodings_are_refused() {
             assert_eq!(decode_checked(&codec, &encoded, src.len(), config).as_deref(), Some(&src[..]), "{config}: round trip");
             // Every proper prefix must fail (a prefix is never the whole stream of the same data).
             let step = if encoded.len() > 600 { encoded.len() / 150 } else { 1 };
-            for cut in (0..encoded.len()).step_by(step) {
+            // Zero bytes are an empty chunk to gzip and bz2 (see above), so their cuts start at 1.
+            let first = usize::from(config.contains("gzip") || config.contains("bz2"));
+            for cut in (first..encoded.len()).step_by(step) {
                 let what = format!("{config}: {size}-byte chunk cut to {cut} of {} bytes", encoded.len());
                 if let Some(decoded) = decode_checked(&codec, &encoded[..cut], src.len(), &what) {
                     assert_ne!(decoded, src, "{what}: truncated stream decoded to the full chunk");
@@ -152,17 +156,23 @@ fn bit_flips_never_crash() {
 }
 
 #[test]
-fn checksummed_streams_detect_damage() {
-    // zstd with checksum, gzip (CRC32), bz2 (block CRC), xz (CRC64) verify their payload.
+fn checksummed_streams_never_return_wrong_data() {
+    // zstd with checksum, gzip (CRC32), bz2 (block CRCs) and xz (CRC64) verify what they decode: a damaged
+    // stream either fails or still decodes to the original bytes (a flip in bits the decoder never uses),
+    // never to different data.
     for config in [r#"{"id":"zstd","level":1,"checksum":true}"#, r#"{"id":"gzip"}"#, r#"{"id":"bz2"}"#, r#"{"id":"lzma"}"#] {
         let codec = codec(config);
         let src = sample(4000);
-        let mut encoded = encode(&codec, &src);
-        // Flip a bit in the payload's middle: any result other than the original bytes must be an error.
-        let mid = encoded.len() / 2;
-        encoded[mid] ^= 0x10;
-        let decoded = decode_checked(&codec, &encoded, src.len(), config);
-        assert!(decoded.as_deref() != Some(&src[..]) || decoded.is_none(), "{config}");
-        assert!(decoded.is_none(), "{config}: damaged stream decoded without error");
+        let encoded = encode(&codec, &src);
+        let mut failures = 0;
+        for bit in (0..encoded.len() * 8).step_by(7) {
+            let mut damaged = encoded.clone();
+            damaged[bit / 8] ^= 1 << (bit % 8);
+            match decode_checked(&codec, &damaged, src.len(), config) {
+                None => failures += 1,
+                Some(decoded) => assert_eq!(decoded, src, "{config}: bit {bit} flipped decoded to different data"),
+            }
+        }
+        assert!(failures > encoded.len() * 8 / 7 / 2, "{config}: only {failures} damaged streams were refused");
     }
 }

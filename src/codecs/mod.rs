@@ -9,6 +9,7 @@ mod dtype;
 mod error;
 mod params;
 mod registry;
+mod sink;
 
 pub mod blosc;
 pub mod bz2;
