@@ -219,6 +219,9 @@ static void test_codec_from_json(void) {
     EXPECT_CREATE_FAILS("{\"id\":\"bz2\",\"level\":0}", NUMCODECS_INVALID_CONFIG);      /* out of range */
     EXPECT_CREATE_FAILS("{\"id\":\"blosc\",\"clevel\":10}", NUMCODECS_INVALID_CONFIG);  /* out of range */
     EXPECT_CREATE_FAILS("{\"id\":\"blosc\",\"cname\":\"snappy\"}", NUMCODECS_INVALID_CONFIG); /* not built */
+    EXPECT_CREATE_FAILS("{\"id\":\"lzma\",\"format\":3}", NUMCODECS_INVALID_CONFIG);  /* raw needs filters */
+    /* A valid numcodecs configuration this build cannot honour: liblzma is built without the ARM filter. */
+    EXPECT_CREATE_FAILS("{\"id\":\"lzma\",\"filters\":[{\"id\":7},{\"id\":33}]}", NUMCODECS_UNSUPPORTED);
     EXPECT_CREATE_FAILS("{\"id\":\"no-such-codec\"}", NUMCODECS_UNKNOWN_CODEC);
     EXPECT_CREATE_FAILS("{\"name\":\"no-such-codec\",\"configuration\":{}}", NUMCODECS_UNKNOWN_CODEC);
 
@@ -241,6 +244,32 @@ static void test_codec_from_json(void) {
 
     numcodecs_codec_free(NULL); /* a no-op */
     CHECK(numcodecs_codec_id(NULL) == NULL);
+}
+
+/* A configuration that can only decode (lzma FORMAT_AUTO, as in numcodecs) is created, decodes, and is
+ * refused with NUMCODECS_INVALID_CONFIG when asked to encode, leaving the outputs alone. */
+static void test_decode_only_config(void) {
+    numcodecs_codec *xz = codec_new("{\"id\":\"lzma\"}");
+    numcodecs_codec *automatic = codec_new("{\"id\":\"lzma\",\"format\":0}");
+    uint8_t *encoded = BYTES_SENTINEL, *decoded = BYTES_SENTINEL, *out = BYTES_SENTINEL;
+    size_t enc_len = 0, dec_len = 0, len = SIZE_SENTINEL;
+    uint8_t dst[64];
+    if (xz == NULL || automatic == NULL) goto done;
+    CHECK_STATUS(numcodecs_encode_alloc(automatic, sample, sizeof sample, NULL, &out, &len), NUMCODECS_INVALID_CONFIG);
+    CHECK_STATUS(numcodecs_encode(automatic, sample, 16, NULL, dst, sizeof dst, &len), NUMCODECS_INVALID_CONFIG);
+    CHECK(out == BYTES_SENTINEL && len == SIZE_SENTINEL);
+    CHECK_STATUS(numcodecs_encode_alloc(xz, sample, sizeof sample, NULL, &encoded, &enc_len), NUMCODECS_OK);
+    if (encoded == BYTES_SENTINEL) goto done;
+    CHECK_STATUS(numcodecs_decode_alloc(automatic, encoded, enc_len, &decoded, &dec_len), NUMCODECS_OK);
+    CHECK(decoded != BYTES_SENTINEL && dec_len == sizeof sample);
+    if (decoded != BYTES_SENTINEL) {
+        CHECK(memcmp(decoded, sample, sizeof sample) == 0);
+        numcodecs_bytes_free(decoded, dec_len);
+    }
+    numcodecs_bytes_free(encoded, enc_len);
+done:
+    numcodecs_codec_free(xz);
+    numcodecs_codec_free(automatic);
 }
 
 static void test_codec_config_buffers(void) {
@@ -289,6 +318,7 @@ static const struct codec_case round_trip_cases[] = {
     {"{\"id\":\"bz2\",\"level\":9}", 0},
     {"{\"id\":\"lzma\"}", 0},
     {"{\"id\":\"lzma\",\"preset\":1}", 0},
+    {"{\"id\":\"lzma\",\"format\":1,\"check\":0,\"filters\":[{\"id\":3,\"dist\":4},{\"id\":33,\"preset\":1}]}", 0},
     {"{\"id\":\"zstd\",\"level\":3,\"checksum\":true}", 1},
     {"{\"id\":\"zstd\"}", 1},
     {"{\"id\":\"lz4\",\"acceleration\":1}", 1},
@@ -910,6 +940,7 @@ int main(void) {
     test_default_configs();
     test_codec_from_json();
     test_codec_config_buffers();
+    test_decode_only_config();
     test_round_trips();
     test_empty_chunks();
     test_buffer_too_small();
