@@ -625,6 +625,20 @@ static void test_corrupt_data(void) {
     }
 }
 
+/* An lz4 chunk whose 4-byte header claims 0xFFFFFFFF bytes: more than an LZ4 block can ever hold, so the
+ * header alone marks it corrupt (no 4 GiB allocation is attempted). */
+static void test_lz4_impossible_size(void) {
+    static const uint8_t claims_4gib[] = {0xff, 0xff, 0xff, 0xff, 0x10, 0x41};
+    numcodecs_codec *lz4 = codec_new("{\"id\":\"lz4\"}");
+    uint8_t *out = BYTES_SENTINEL;
+    size_t len = SIZE_SENTINEL;
+    if (lz4 == NULL) return;
+    CHECK_STATUS(numcodecs_decoded_size(lz4, claims_4gib, sizeof claims_4gib, &len), NUMCODECS_CORRUPT_DATA);
+    CHECK_STATUS(numcodecs_decode_alloc(lz4, claims_4gib, sizeof claims_4gib, &out, &len), NUMCODECS_CORRUPT_DATA);
+    CHECK(out == BYTES_SENTINEL && len == SIZE_SENTINEL);
+    numcodecs_codec_free(lz4);
+}
+
 static void test_size_unknown(void) {
     static const char *const configs[] = {"{\"id\":\"zlib\"}", "{\"id\":\"gzip\"}", "{\"id\":\"bz2\"}", "{\"id\":\"lzma\"}"};
     size_t i;
@@ -946,6 +960,7 @@ int main(void) {
     test_buffer_too_small();
     test_invalid_arguments();
     test_corrupt_data();
+    test_lz4_impossible_size();
     test_size_unknown();
     test_limit_exceeded();
     test_threads();
