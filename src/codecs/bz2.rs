@@ -57,7 +57,7 @@ impl Bz2 {
             if pos == src.len() {
                 action = Action::Finish;
             }
-            let space = sink.space(usize::MAX);
+            let space = sink.space(usize::MAX)?;
             let (in_before, out_before) = (compressor.total_in(), compressor.total_out());
             let status = compressor
                 .compress(src.get(pos..).unwrap_or_default(), space, action)
@@ -144,7 +144,7 @@ fn decompress_stream(input: &[u8], sink: &mut OutputSink<'_>) -> Result<StreamEn
     let mut decompressor = Decompress::new(false);
     let mut pos = 0usize;
     loop {
-        let space = sink.space(usize::MAX);
+        let space = sink.space(usize::MAX)?;
         let (in_before, out_before) = (decompressor.total_in(), decompressor.total_out());
         let status = match decompressor.decompress(input.get(pos..).unwrap_or_default(), space) {
             Ok(status) => status,

@@ -146,7 +146,7 @@ impl Lzma {
             None => xz::PRESET_DEFAULT,
             Some(preset) => u32::try_from(preset).map_err(|_| invalid(format!("preset {preset} is not a uint32")))?,
         };
-        let init = match (self.format, self.filters.as_deref()) {
+        match (self.format, self.filters.as_deref()) {
             (FORMAT_XZ, filters) => {
                 let check = match self.check {
                     CHECK_DEFAULT => xz::CHECK_CRC64,
@@ -176,8 +176,7 @@ impl Lzma {
             (FORMAT_RAW, Some(chain)) => Stream::raw_encoder(chain).map_err(encoder_init_error),
             (FORMAT_RAW, None) => Err(invalid("must specify filters for FORMAT_RAW")),
             (format, _) => Err(invalid(format!("invalid container format: {format} (it can only decode)"))),
-        };
-        init
+        }
     }
 
     /// `LZMACompressor.compress(src)` followed by `flush()`.
@@ -185,7 +184,7 @@ impl Lzma {
         let mut encoder = self.encoder()?;
         let mut pos = 0usize;
         loop {
-            let space = sink.space(usize::MAX);
+            let space = sink.space(usize::MAX)?;
             let space_len = space.len();
             let (consumed, produced, ret) = encoder.code(src.get(pos..).unwrap_or_default(), space, Action::Run);
             sink.commit(produced)?;
@@ -198,7 +197,7 @@ impl Lzma {
             }
         }
         loop {
-            let space = sink.space(usize::MAX);
+            let space = sink.space(usize::MAX)?;
             let (_, produced, ret) = encoder.code(&[], space, Action::Finish);
             sink.commit(produced)?;
             match ret {
@@ -333,7 +332,7 @@ fn decompress_stream(decoder: &mut Stream, input: &[u8], sink: &mut OutputSink<'
     let mut pos = 0usize;
     let mut idle_calls = 0;
     loop {
-        let space = sink.space(usize::MAX);
+        let space = sink.space(usize::MAX)?;
         let space_len = space.len();
         let (consumed, produced, ret) = decoder.code(input.get(pos..).unwrap_or_default(), space, Action::Run);
         sink.commit(produced)?;

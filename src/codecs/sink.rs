@@ -10,8 +10,12 @@
 use super::error::{Error, Result};
 use super::{check_decoded_size, DEFAULT_MAX_DECODED_SIZE};
 
-/// Bytes offered to the coder by the first growth step of a growing sink with no better size hint.
+/// Bytes offered to the coder by the first growth step of a growing sink.
 const MIN_GROWTH: usize = 4 * 1024;
+
+/// The most a size hint reserves up front: hints come from untrusted headers or from guesses, and
+/// growing past this by doubling costs only a few copies.
+const MAX_INITIAL_RESERVE: usize = 256 << 20;
 
 /// Size of the scratch buffer that counts output beyond a full destination slice.
 const SCRATCH_SIZE: usize = 64 * 1024;
@@ -61,7 +65,10 @@ impl<'a> OutputSink<'a> {
             Some(limit) => size_hint.min(limit.saturating_add(1)),
             None => size_hint,
         };
-        OutputSink { codec_id, target: Target::Grow(Vec::with_capacity(initial)), produced: 0, limit }
+        let mut buf = Vec::new();
+        // Only a hint: if the allocator says no, growth reports it when the space is really needed.
+        let _ = buf.try_reserve_exact(initial.min(MAX_INITIAL_RESERVE));
+        OutputSink { codec_id, target: Target::Grow(buf), produced: 0, limit }
     }
 
     pub(crate) fn fixed_with_limit(codec_id: &'static str, dst: &'a mut [u8], limit: Option<usize>) -> Self {
@@ -74,8 +81,8 @@ impl<'a> OutputSink<'a> {
     }
 
     /// Space for the coder's next step: never empty, at most `max` bytes (less when the current allocation,
-    /// the destination or the limit ends sooner).
-    pub(crate) fn space(&mut self, max: usize) -> &mut [u8] {
+    /// the destination or the limit ends sooner). Fails only when memory for more output is refused.
+    pub(crate) fn space(&mut self, max: usize) -> Result<&mut [u8]> {
         let produced = self.produced;
         // One byte beyond the limit, so that a coder that still has output reveals it.
         let allowed = match self.limit {
@@ -86,25 +93,28 @@ impl<'a> OutputSink<'a> {
         match &mut self.target {
             Target::Grow(buf) => {
                 if buf.len() <= produced {
-                    // Geometric growth; the first step uses the capacity reserved from the size hint.
-                    let grown = buf.len().saturating_mul(2).max(buf.capacity()).max(MIN_GROWTH);
+                    // Geometric growth (within the reserved capacity there is no copy, only zeroing).
+                    let grown = buf.len().saturating_mul(2).max(MIN_GROWTH);
                     let new_len = grown.min(produced.saturating_add(allowed)).max(produced.saturating_add(1));
+                    buf.try_reserve(new_len - buf.len()).map_err(|_| {
+                        Error::limit(format!("{}: out of memory for {new_len} bytes of output", self.codec_id))
+                    })?;
                     buf.resize(new_len, 0);
                 }
                 let end = buf.len().min(produced.saturating_add(want));
                 // commit() never counts more than was offered, so `produced <= end`; min() keeps it panic-free.
-                &mut buf[produced.min(end)..end]
+                Ok(&mut buf[produced.min(end)..end])
             }
             Target::Fixed { dst, scratch } => {
                 if produced < dst.len() {
                     let end = dst.len().min(produced.saturating_add(want));
-                    &mut dst[produced..end]
+                    Ok(&mut dst[produced..end])
                 } else {
                     if scratch.is_empty() {
                         scratch.resize(SCRATCH_SIZE, 0);
                     }
                     let len = scratch.len().min(want);
-                    &mut scratch[..len]
+                    Ok(&mut scratch[..len])
                 }
             }
         }
@@ -128,7 +138,7 @@ impl<'a> OutputSink<'a> {
     /// Writes all of `bytes` (headers and trailers that the codec writes itself).
     pub(crate) fn write_all(&mut self, mut bytes: &[u8]) -> Result<()> {
         while !bytes.is_empty() {
-            let space = self.space(bytes.len());
+            let space = self.space(bytes.len())?;
             let n = space.len().min(bytes.len());
             space[..n].copy_from_slice(&bytes[..n]);
             self.commit(n)?;
@@ -221,7 +231,7 @@ mod tests {
     fn pump(sink: &mut OutputSink<'_>, data: &[u8], step: usize) -> Result<()> {
         let mut pos = 0;
         while pos < data.len() {
-            let space = sink.space(step);
+            let space = sink.space(step)?;
             let n = space.len().min(data.len() - pos);
             space[..n].copy_from_slice(&data[pos..pos + n]);
             sink.commit(n)?;
@@ -241,19 +251,19 @@ mod tests {
     #[test]
     fn space_honours_max() {
         let mut sink = OutputSink::growing_with_limit("test", 0, None);
-        assert_eq!(sink.space(5).len(), 5);
+        assert_eq!(sink.space(5).unwrap().len(), 5);
         let mut dst = [0u8; 100];
         let mut sink = OutputSink::fixed_with_limit("test", &mut dst, None);
-        assert_eq!(sink.space(7).len(), 7);
+        assert_eq!(sink.space(7).unwrap().len(), 7);
         sink.commit(98).unwrap();
-        assert_eq!(sink.space(7).len(), 2);
+        assert_eq!(sink.space(7).unwrap().len(), 2);
     }
 
     #[test]
     fn growing_sink_stops_one_byte_past_the_limit() {
         let mut sink = OutputSink::growing_with_limit("test", 0, Some(1000));
         pump(&mut sink, &[1u8; 1000], 4096).unwrap();
-        assert_eq!(sink.space(4096).len(), 1, "only one byte beyond the limit is offered");
+        assert_eq!(sink.space(4096).unwrap().len(), 1, "only one byte beyond the limit is offered");
         let err = pump(&mut sink, &[1u8; 1], 4096).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LimitExceeded);
     }

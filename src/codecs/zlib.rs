@@ -178,7 +178,7 @@ pub(super) trait DeflateOutput {
     /// Called where CPython starts a fresh output buffer (each `compress()`/`flush()` call).
     fn start_buffer(&mut self);
     /// Space for the next `deflate()` call, never empty.
-    fn space(&mut self) -> &mut [u8];
+    fn space(&mut self) -> Result<&mut [u8]>;
     /// `deflate()` wrote `count` bytes to the front of the last space.
     fn commit(&mut self, count: usize) -> Result<()>;
 }
@@ -219,11 +219,11 @@ impl DeflateOutput for CpythonOutput<'_> {
         self.add_block();
     }
 
-    fn space(&mut self) -> &mut [u8] {
+    fn space(&mut self) -> Result<&mut [u8]> {
         if self.filled >= self.block_end {
             self.add_block();
         }
-        &mut self.out[self.filled..self.block_end]
+        Ok(&mut self.out[self.filled..self.block_end])
     }
 
     fn commit(&mut self, count: usize) -> Result<()> {
@@ -239,7 +239,7 @@ pub(super) struct SinkOutput<'s, 'a>(pub(super) &'s mut OutputSink<'a>);
 impl DeflateOutput for SinkOutput<'_, '_> {
     fn start_buffer(&mut self) {}
 
-    fn space(&mut self) -> &mut [u8] {
+    fn space(&mut self) -> Result<&mut [u8]> {
         self.0.space(usize::MAX)
     }
 
@@ -257,7 +257,7 @@ fn deflate_until_space_left(
 ) -> Result<()> {
     let mut pos = 0;
     loop {
-        let space = output.space();
+        let space = output.space()?;
         let space_len = space.len();
         let (in_before, out_before) = (compressor.total_in(), compressor.total_out());
         let rest = input.get(pos..).unwrap_or_default();
@@ -321,7 +321,7 @@ pub(super) fn inflate_stream(
 ) -> Result<Option<usize>> {
     let mut pos = 0usize;
     loop {
-        let space = sink.space(usize::MAX);
+        let space = sink.space(usize::MAX)?;
         let (in_before, out_before) = (decompressor.total_in(), decompressor.total_out());
         let rest = input.get(pos..).unwrap_or_default();
         let status = decompressor
