@@ -1,0 +1,23 @@
+# cmake -DPROGRAM=<executable> -DEXPECT_LIBNUMCODECS=<0|1> -P check-linkage.cmake
+# Fails unless PROGRAM's dynamic section needs libnumcodecs.so.<major> exactly when EXPECT_LIBNUMCODECS is 1.
+find_program(READELF readelf REQUIRED)
+execute_process(COMMAND "${READELF}" -d "${PROGRAM}" OUTPUT_VARIABLE dynamic RESULT_VARIABLE result)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "readelf -d ${PROGRAM} failed")
+endif()
+if(dynamic MATCHES "NEEDED[^\n]*\\[(libnumcodecs[^]]*)\\]")
+  set(needed "${CMAKE_MATCH_1}")
+else()
+  set(needed "")
+endif()
+if(EXPECT_LIBNUMCODECS)
+  # Linked by SONAME (the ABI major version), not by the development name libnumcodecs.so.
+  if(NOT needed MATCHES "^libnumcodecs\\.so\\.[0-9]+$")
+    message(FATAL_ERROR "${PROGRAM} should need libnumcodecs.so.<major>, needs '${needed}'")
+  endif()
+  message(STATUS "${PROGRAM} needs ${needed}")
+elseif(NOT needed STREQUAL "")
+  message(FATAL_ERROR "${PROGRAM} should be linked statically but needs ${needed}")
+else()
+  message(STATUS "${PROGRAM} does not need libnumcodecs.so")
+endif()
