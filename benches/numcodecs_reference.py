@@ -61,7 +61,7 @@ def main():
     print(f"{'dataset':<10} {'config':<58} {'ratio':>7} {'enc MB/s':>10} {'dec MB/s':>10}")
     for name, data in datasets():
         t = best_time(lambda: data.copy())
-        print(f"{name:<10} {'memcpy':<58} {'':>7} {data.nbytes / t / 1e6:>10.0}")
+        print(f"{name:<10} {'memcpy':<58} {'':>7} {data.nbytes / t / 1e6:>10.0f}")
         for config in configs():
             codec = numcodecs.get_codec(json.loads(config))
             enc = codec.encode(data)
@@ -69,7 +69,7 @@ def main():
             t_dec = best_time(lambda: codec.decode(enc))
             assert bytes(codec.decode(enc)) == data.tobytes()
             print(f"{name:<10} {config:<58} {data.nbytes / len(enc):>7.2f} "
-                  f"{data.nbytes / t_enc / 1e6:>10.0} {data.nbytes / t_dec / 1e6:>10.0}")
+                  f"{data.nbytes / t_enc / 1e6:>10.0f} {data.nbytes / t_dec / 1e6:>10.0f}")
 
 
 if __name__ == "__main__":
