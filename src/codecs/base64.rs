@@ -51,42 +51,34 @@ fn encoded_len(len: usize) -> Option<usize> {
     len.div_ceil(3).checked_mul(4).filter(|&n| n <= isize::MAX as usize)
 }
 
-/// Where decoded bytes go: counted only (for the size), or written.
-trait Output {
-    fn push(&mut self, byte: u8);
-    fn push3(&mut self, bytes: [u8; 3]);
-}
-
-struct Count(usize);
-
-impl Output for Count {
-    fn push(&mut self, _byte: u8) {
-        self.0 += 1;
-    }
-    fn push3(&mut self, _bytes: [u8; 3]) {
-        self.0 += 3;
-    }
-}
-
-/// Writes into a buffer already checked to be large enough (by a [`Count`] pass over the same input).
-struct Write<'a> {
+/// Where decoded bytes go: written while they fit `dst`, counted always, so one pass gives the bytes or
+/// the size a larger buffer needs (an empty `dst` only counts).
+struct Sink<'a> {
     dst: &'a mut [u8],
     len: usize,
 }
 
-impl Output for Write<'_> {
+impl Sink<'_> {
     fn push(&mut self, byte: u8) {
-        self.dst[self.len] = byte;
+        if let Some(slot) = self.dst.get_mut(self.len) {
+            *slot = byte;
+        }
         self.len += 1;
     }
+
     fn push3(&mut self, bytes: [u8; 3]) {
-        self.dst[self.len..self.len + 3].copy_from_slice(&bytes);
+        if let Some(slots) = self.dst.get_mut(self.len..self.len + 3) {
+            slots.copy_from_slice(&bytes);
+        } else {
+            bytes.iter().for_each(|&byte| self.push(byte));
+            return;
+        }
         self.len += 3;
     }
 }
 
 /// CPython's non-strict `a2b_base64` (see the module documentation), emitting into `out`.
-fn a2b_base64(src: &[u8], out: &mut impl Output) -> Result<()> {
+fn a2b_base64(src: &[u8], out: &mut Sink) -> Result<()> {
     let mut quad_pos = 0u8;
     let mut left = 0u8;
     let mut pads = 0u8;
@@ -193,25 +185,34 @@ impl Codec for Base64 {
 
     /// Known only after a pass over the input (skipped characters and padding decide it).
     fn decoded_size(&self, src: &[u8]) -> Result<usize> {
-        let mut count = Count(0);
+        let mut count = Sink { dst: &mut [], len: 0 };
         a2b_base64(src, &mut count)?;
-        check_decoded_size("base64", count.0 as u64)
+        check_decoded_size("base64", count.len as u64)
     }
 
     fn decode(&self, src: &[u8]) -> Result<Vec<u8>> {
-        let mut out = vec![0u8; self.decoded_size(src)?];
-        self.decode_into(src, &mut out)?;
+        let mut out = vec![0u8; check_decoded_size("base64", max_decoded_len(src.len()) as u64)?];
+        let len = self.decode_into(src, &mut out)?;
+        out.truncate(len);
         Ok(out)
     }
 
     fn decode_into(&self, src: &[u8], dst: &mut [u8]) -> Result<usize> {
-        let size = self.decoded_size(src)?;
         let capacity = dst.len();
-        let room = dst.get_mut(..size).ok_or_else(|| Error::buffer_too_small(size, capacity))?;
-        let mut write = Write { dst: room, len: 0 };
-        a2b_base64(src, &mut write)?;
-        Ok(write.len)
+        let mut sink = Sink { dst, len: 0 };
+        a2b_base64(src, &mut sink)?;
+        let size = check_decoded_size("base64", sink.len as u64)?;
+        if size > capacity {
+            return Err(Error::buffer_too_small(size, capacity));
+        }
+        Ok(size)
     }
+}
+
+/// The most bytes `len` input bytes decode to: 3 per 4 alphabet characters, and 1 or 2 for the 2 or 3
+/// characters of a quantum that the end of the input cuts short (written before that is noticed).
+fn max_decoded_len(len: usize) -> usize {
+    len / 4 * 3 + len % 4 * 3 / 4
 }
 
 #[cfg(test)]
@@ -230,6 +231,8 @@ mod tests {
             assert_eq!(Base64.encode(plain, &info).unwrap(), encoded);
             assert_eq!(Base64.encode_bound(plain.len(), &info).unwrap(), encoded.len());
             assert_eq!(decode(encoded).unwrap(), plain);
+            // The bound is exact for padding-free input and at most 2 over otherwise.
+            assert!((plain.len()..=plain.len() + 2).contains(&max_decoded_len(encoded.len())), "{}", plain.len());
         }
         assert_eq!(codec_from_json(r#"{"id":"base64"}"#).unwrap().config_json(), r#"{"id":"base64"}"#);
         assert_eq!(codec_from_json(r#"{"id":"base64","x":1}"#).unwrap_err().kind(), ErrorKind::InvalidConfig);
@@ -261,6 +264,9 @@ mod tests {
         ];
         for &(src, expected) in accepted {
             assert_eq!(decode(src).unwrap(), expected, "{:?}", String::from_utf8_lossy(src));
+            let mut exact = vec![0u8; expected.len()];
+            assert_eq!(Base64.decode_into(src, &mut exact).unwrap(), expected.len());
+            assert_eq!(exact, expected);
             assert_eq!(Base64.decoded_size(src).unwrap(), expected.len());
         }
         // binascii.Error ("Incorrect padding" or "cannot be 1 more than a multiple of 4") in Python.
@@ -268,6 +274,8 @@ mod tests {
             let err = decode(src).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::CorruptData, "{:?}", String::from_utf8_lossy(src));
             assert!(err.message().starts_with("base64: invalid input"), "{}", err.message());
+            let mut exact = vec![0u8; 1];
+            assert_eq!(Base64.decode_into(src, &mut exact).unwrap_err().kind(), ErrorKind::CorruptData);
         }
     }
 
@@ -284,6 +292,9 @@ mod tests {
             let mut exact = vec![0u8; data.len()];
             assert_eq!(Base64.decode_into(src, &mut exact).unwrap(), data.len());
             assert_eq!(exact, data);
+            let mut roomy = vec![0u8; src.len()];
+            assert_eq!(Base64.decode_into(src, &mut roomy).unwrap(), data.len());
+            assert_eq!(&roomy[..data.len()], &data[..]);
             let err = Base64.decode_into(src, &mut exact[..data.len() - 1]).unwrap_err();
             assert_eq!((err.kind(), err.needed()), (ErrorKind::BufferTooSmall, Some(data.len())));
         }
