@@ -742,3 +742,29 @@ fn fixtures_match_numcodecs() {
         );
     }
 }
+
+#[test]
+fn base64_decodes_what_numcodecs_decodes_and_refuses_the_rest() {
+    // tests/fixtures/base64_lenient.json (written by generate.py): short random strings of alphabet
+    // characters, '=', whitespace and bytes outside the alphabet, each with numcodecs' decoded bytes (hex)
+    // or null where numcodecs raises (binascii.Error: incorrect padding, or an invalid length).
+    let cases: Vec<(String, Option<String>)> =
+        serde_json::from_slice(&read_fixture("base64_lenient.json")).expect("base64_lenient.json parses");
+    assert!(cases.len() >= 1000, "base64_lenient.json has only {} cases: regenerate it", cases.len());
+    let hex = |text: &str| (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect::<Vec<u8>>();
+    let codec = Codec::from_json(r#"{"id":"base64"}"#).unwrap();
+    let (mut accepted, mut refused, mut failures) = (0, 0, Vec::new());
+    for (encoded, expected) in &cases {
+        let src = hex(encoded);
+        // Room for as many bytes as the input has: always enough for base64.
+        let ours = codec.decode_into(&src, src.len());
+        match (expected, ours.ok_bytes()) {
+            (Some(expected), Some(bytes)) if hex(expected) == bytes && ours.canary_intact => accepted += 1,
+            (None, None) if ours.status == NUMCODECS_CORRUPT_DATA && !ours.message.is_empty() => refused += 1,
+            (expected, bytes) => failures.push(format!("{encoded}: numcodecs gives {expected:?}, we give {} {bytes:02x?} {:?}", status_name(ours.status), ours.message)),
+        }
+    }
+    println!("base64 lenient decoding: {accepted} accepted and {refused} refused as numcodecs does, {} differ", failures.len());
+    assert!(accepted > 100 && refused > 100, "the cases must exercise both outcomes");
+    assert!(failures.is_empty(), "{} of {} differ from numcodecs:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
