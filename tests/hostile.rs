@@ -22,7 +22,21 @@ const CONFIGS: &[&str] = &[
     r#"{"id":"blosc","cname":"zstd","clevel":5,"shuffle":2}"#,
     r#"{"id":"blosc","cname":"zlib","clevel":1,"shuffle":0,"blocksize":256}"#,
     r#"{"id":"blosc","cname":"blosclz","clevel":0}"#,
+    r#"{"id":"crc32"}"#,
+    r#"{"id":"crc32","location":"end"}"#,
+    r#"{"id":"adler32"}"#,
+    r#"{"id":"crc32c"}"#,
+    r#"{"id":"crc32c","location":"start"}"#,
+    r#"{"id":"fletcher32"}"#,
+    r#"{"id":"jenkins_lookup3","initval":7}"#,
+    r#"{"id":"base64"}"#,
 ];
+
+/// Codecs that decode zero bytes to an empty chunk: Python's gzip and bz2 readers, and so numcodecs,
+/// do; base64 encodes the empty chunk to zero bytes.
+fn decodes_empty_input(config: &str) -> bool {
+    config.contains("gzip") || config.contains("bz2") || config.contains("base64")
+}
 
 const CANARY: u8 = 0xC5;
 const SLACK: usize = 64;
@@ -98,11 +112,11 @@ fn empty_and_garbage_inputs_give_a_status() {
         let codec = codec(config);
         let garbage: Vec<u8> = (0..200u32).map(|i| (i * 37 + 11) as u8).collect();
         for input in [&b""[..], &[0u8][..], &[0xFFu8; 16][..], &[0u8; 64][..], &garbage[..]] {
-            // An empty input is not a valid encoding (even an empty chunk encodes to a header), except that
-            // Python's gzip and bz2 readers, and so numcodecs, decode zero bytes to an empty chunk.
+            // An empty input is not a valid encoding (even an empty chunk encodes to a header or a
+            // checksum), except for the codecs of `decodes_empty_input`.
             let what = format!("{config} on {} bytes", input.len());
             if let Some(decoded) = decode_checked(&codec, input, 4096, &what) {
-                let lenient = config.contains("gzip") || config.contains("bz2");
+                let lenient = decodes_empty_input(config);
                 assert!(!input.is_empty() || (lenient && decoded.is_empty()), "{what}: empty input decoded to {} bytes", decoded.len());
             }
         }
@@ -117,10 +131,11 @@ fn truncated_encodings_are_refused() {
             let src = sample(size);
             let encoded = encode(&codec, &src);
             assert_eq!(decode_checked(&codec, &encoded, src.len(), config).as_deref(), Some(&src[..]), "{config}: round trip");
-            // Every proper prefix must fail (a prefix is never the whole stream of the same data).
+            // Every proper prefix must fail or decode to less (base64: a prefix that ends on a quantum is
+            // valid base64 of fewer bytes).
             let step = if encoded.len() > 600 { encoded.len() / 150 } else { 1 };
-            // Zero bytes are an empty chunk to gzip and bz2 (see above), so their cuts start at 1.
-            let first = usize::from(config.contains("gzip") || config.contains("bz2"));
+            // Zero bytes are an empty chunk to some codecs (see above), so their cuts start at 1.
+            let first = usize::from(decodes_empty_input(config));
             for cut in (first..encoded.len()).step_by(step) {
                 let what = format!("{config}: {size}-byte chunk cut to {cut} of {} bytes", encoded.len());
                 if let Some(decoded) = decode_checked(&codec, &encoded[..cut], src.len(), &what) {
@@ -157,10 +172,12 @@ fn bit_flips_never_crash() {
 
 #[test]
 fn checksummed_streams_never_return_wrong_data() {
-    // zstd with checksum, gzip (CRC32), bz2 (block CRCs) and xz (CRC64) verify what they decode: a damaged
-    // stream either fails or still decodes to the original bytes (a flip in bits the decoder never uses),
-    // never to different data.
-    for config in [r#"{"id":"zstd","level":1,"checksum":true}"#, r#"{"id":"gzip"}"#, r#"{"id":"bz2"}"#, r#"{"id":"lzma"}"#] {
+    // zstd with checksum, gzip (CRC32), bz2 (block CRCs), xz (CRC64) and the checksum codecs verify what
+    // they decode: a damaged stream either fails or still decodes to the original bytes (a flip in bits
+    // the decoder never uses), never to different data.
+    let checksummed = [r#"{"id":"zstd","level":1,"checksum":true}"#, r#"{"id":"gzip"}"#, r#"{"id":"bz2"}"#, r#"{"id":"lzma"}"#];
+    let checksum_codecs = CONFIGS.iter().copied().filter(|c| ["crc32", "adler32", "fletcher32", "jenkins"].iter().any(|id| c.contains(id)));
+    for config in checksummed.into_iter().chain(checksum_codecs) {
         let codec = codec(config);
         let src = sample(4000);
         let encoded = encode(&codec, &src);
@@ -174,5 +191,28 @@ fn checksummed_streams_never_return_wrong_data() {
             }
         }
         assert!(failures > encoded.len() * 8 / 7 / 2, "{config}: only {failures} damaged streams were refused");
+    }
+}
+
+#[test]
+fn damaged_checksum_codecs_report_corrupt_data_with_a_message() {
+    // numcodecs raises RuntimeError("... checksum do not match ..."); through the C ABI that is
+    // NUMCODECS_CORRUPT_DATA and a message naming the codec and the mismatch.
+    for config in CONFIGS.iter().filter(|c| ["crc32", "adler32", "fletcher32", "jenkins"].iter().any(|id| c.contains(id))) {
+        let codec = codec(config);
+        let src = sample(1000);
+        let encoded = encode(&codec, &src);
+        let id = config.split('"').nth(3).unwrap();
+        for position in [0, 3, 4, 500, encoded.len() - 5, encoded.len() - 1] {
+            let mut damaged = encoded.clone();
+            damaged[position] ^= 0x01;
+            let mut dst = vec![0u8; src.len()];
+            let mut dst_len = usize::MAX;
+            let status = unsafe { numcodecs_decode(codec.0, damaged.as_ptr().cast(), damaged.len(), dst.as_mut_ptr().cast(), dst.len(), &mut dst_len) };
+            let message = last_error();
+            assert_eq!(status, NUMCODECS_CORRUPT_DATA, "{config}: byte {position} flipped: {message}");
+            assert!(message.starts_with(&format!("{id}: checksum mismatch")), "{config}: {message}");
+            assert_eq!(dst_len, usize::MAX, "{config}: dst_len written on failure");
+        }
     }
 }

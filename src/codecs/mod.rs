@@ -11,8 +11,10 @@ mod params;
 mod registry;
 mod sink;
 
+pub mod base64;
 pub mod blosc;
 pub mod bz2;
+pub mod checksum;
 pub mod gzip;
 pub mod lz4;
 pub mod lzma;

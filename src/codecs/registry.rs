@@ -22,6 +22,8 @@ fn registry() -> &'static RwLock<BTreeMap<String, Constructor>> {
             super::zstd::CODECS,
             super::lz4::CODECS,
             super::blosc::CODECS,
+            super::checksum::CODECS,
+            super::base64::CODECS,
         ];
         let map = builtins.iter().flat_map(|list| list.iter()).map(|&(id, ctor)| (id.to_string(), ctor)).collect();
         RwLock::new(map)

@@ -1,0 +1,76 @@
+//! Throughput of the checksum codecs (and base64) on a 4 MiB buffer, next to memcpy of the same buffer.
+//! Run: `cargo bench --bench filters` (release build). The same table from the Python reference:
+//! `python benches/numcodecs_filters_reference.py` in a venv with numcodecs 0.16.6.
+//! Issue 3's target for the checksum codecs: at least 3x numcodecs and at least half of memcpy.
+
+use std::time::{Duration, Instant};
+
+use numcodecs::codecs::{codec_from_json, ArrayInfo, DType};
+
+const N_BYTES: usize = 4 << 20;
+
+pub const CONFIGS: &[&str] = &[
+    r#"{"id":"crc32"}"#,
+    r#"{"id":"crc32","location":"end"}"#,
+    r#"{"id":"adler32"}"#,
+    r#"{"id":"crc32c"}"#,
+    r#"{"id":"fletcher32"}"#,
+    r#"{"id":"jenkins_lookup3"}"#,
+    r#"{"id":"base64"}"#,
+];
+
+fn h(i: u64) -> u64 {
+    ((i * 2654435761) & 0xFFFF_FFFF) >> 24
+}
+
+/// benches/compressors.rs' "f4-smooth" dataset (checksums do not care about the content).
+fn dataset() -> Vec<u8> {
+    let n4 = (N_BYTES / 4) as u64;
+    (0..n4).flat_map(|i| ((i / 64) as f32 * 0.5f32 + h(i) as f32 / 256f32).to_le_bytes()).collect()
+}
+
+/// Runs `f` repeatedly for at least `min_time` (and 3 times) and returns the best time of one run.
+fn best_time(min_time: Duration, mut f: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    let mut best = Duration::MAX;
+    let mut runs = 0;
+    while runs < 3 || start.elapsed() < min_time {
+        let t = Instant::now();
+        f();
+        best = best.min(t.elapsed());
+        runs += 1;
+    }
+    best
+}
+
+fn mb_per_s(bytes: usize, time: Duration) -> f64 {
+    bytes as f64 / time.as_secs_f64() / 1e6
+}
+
+fn main() {
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let min_time = Duration::from_millis(300);
+    let data = dataset();
+    let info = ArrayInfo::new(DType::parse("<f4").unwrap(), None);
+    println!("libnumcodecs {} (Rust core, 1 thread), {} MiB of float32", env!("CARGO_PKG_VERSION"), N_BYTES >> 20);
+    println!("{:<40} {:>10} {:>10} {:>12} {:>12}", "config", "enc MB/s", "dec MB/s", "enc/memcpy", "dec/memcpy");
+    let mut copy = vec![0u8; data.len()];
+    let memcpy = mb_per_s(data.len(), best_time(min_time, || copy.copy_from_slice(std::hint::black_box(&data))));
+    println!("{:<40} {:>10.0} {:>10}", "memcpy", memcpy, "");
+    for config in CONFIGS {
+        if filter.as_deref().is_some_and(|f| !config.contains(f)) {
+            continue;
+        }
+        let codec = codec_from_json(config).unwrap();
+        let mut encoded = vec![0u8; codec.encode_bound(data.len(), &info).unwrap()];
+        let mut encoded_len = 0;
+        let enc = mb_per_s(data.len(), best_time(min_time, || encoded_len = codec.encode_into(&data, &info, &mut encoded).unwrap()));
+        let encoded = &encoded[..encoded_len];
+        let mut decoded = vec![0u8; data.len()];
+        let dec = mb_per_s(data.len(), best_time(min_time, || {
+            codec.decode_into(encoded, &mut decoded).unwrap();
+        }));
+        assert_eq!(decoded, data, "{config} round trip");
+        println!("{:<40} {:>10.0} {:>10.0} {:>12.2} {:>12.2}", config, enc, dec, enc / memcpy, dec / memcpy);
+    }
+}

@@ -1,0 +1,63 @@
+"""The same table as `cargo bench --bench filters`, measured with Python's numcodecs 0.16.6.
+
+Run in a venv with `pip install 'numcodecs[msgpack,pcodec,crc32c]==0.16.6'`:
+    python benches/numcodecs_filters_reference.py
+"""
+import json
+import re
+import time
+import warnings
+
+import numpy as np
+
+warnings.simplefilter("ignore", DeprecationWarning)  # numcodecs warns that the crc32c package is deprecated
+import numcodecs  # noqa: E402
+
+N_BYTES = 4 << 20
+
+
+def configs():
+    """The CONFIGS list of benches/filters.rs, so both tables always cover the same configs."""
+    source = open(__file__.replace("numcodecs_filters_reference.py", "filters.rs")).read()
+    block = source.split("pub const CONFIGS")[1].split("];")[0]
+    return re.findall(r'r#"(.*?)"#', block)
+
+
+def h(i):
+    return ((i * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)) >> np.uint64(24)
+
+
+def dataset():
+    i = np.arange(N_BYTES // 4, dtype=np.uint64)
+    f4 = (i // np.uint64(64)).astype(np.float32) * np.float32(0.5) + h(i).astype(np.float32) / np.float32(256)
+    return f4.astype("<f4")
+
+
+def best_time(f, min_time=0.3):
+    start, best, runs = time.perf_counter(), float("inf"), 0
+    while runs < 3 or time.perf_counter() - start < min_time:
+        t = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t)
+        runs += 1
+    return best
+
+
+def main():
+    assert numcodecs.__version__ == "0.16.6", numcodecs.__version__
+    data = dataset()
+    print(f"numcodecs {numcodecs.__version__}, {N_BYTES >> 20} MiB of float32")
+    print(f"{'config':<40} {'enc MB/s':>10} {'dec MB/s':>10} {'enc/memcpy':>12} {'dec/memcpy':>12}")
+    memcpy = data.nbytes / best_time(lambda: data.copy()) / 1e6
+    print(f"{'memcpy':<40} {memcpy:>10.0f}")
+    for config in configs():
+        codec = numcodecs.get_codec(json.loads(config))
+        enc = codec.encode(data)
+        assert bytes(codec.decode(enc)) == data.tobytes()
+        t_enc = data.nbytes / best_time(lambda: codec.encode(data)) / 1e6
+        t_dec = data.nbytes / best_time(lambda: codec.decode(enc)) / 1e6
+        print(f"{config:<40} {t_enc:>10.0f} {t_dec:>10.0f} {t_enc / memcpy:>12.2f} {t_dec / memcpy:>12.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,710 @@
+//! The 32-bit checksum codecs of numcodecs 0.16.6: `crc32`, `adler32`, `crc32c` (numcodecs'
+//! `checksum32.py`), `fletcher32` (`fletcher32.pyx`) and `jenkins_lookup3` (`checksum32.py` +
+//! `jenkins.pyx`).
+//!
+//! All five write the payload unchanged plus a 4-byte little-endian checksum of it, at the start or at the
+//! end, and decoding verifies the checksum and returns the payload; they differ only in the checksum
+//! function and in their configuration keys:
+//!
+//! | id | keys (numcodecs' `get_config()`) | checksum at |
+//! | --- | --- | --- |
+//! | `crc32` | `location`, printed only when given | `"start"` by default |
+//! | `adler32` | `location`, printed only when given | `"start"` by default |
+//! | `crc32c` | `location`, printed only when given | `"end"` by default |
+//! | `fletcher32` | none | end |
+//! | `jenkins_lookup3` | `initval` (default `0`), `prefix` (always `null`) | end |
+//!
+//! numcodecs' `get_config()` prints an object's instance attributes; `Checksum32` keeps the default
+//! location as a class attribute, so `{"id":"crc32"}` prints no location while `{"id":"crc32",
+//! "location":"start"}` prints it. `JenkinsLookup3` stores `initval` as given (`1.5` stays `1.5`; Cython
+//! truncates it toward zero when hashing, and refuses values outside `uint32_t` only then; we refuse them
+//! at construction). Its `prefix` must be bytes-like (`np.frombuffer`) and would print as a NumPy array,
+//! so the only value a JSON configuration can carry is `null`.
+//!
+//! Where numcodecs fails we do the right thing: its fletcher32 cannot encode or decode an empty chunk
+//! (Cython's `&data[0]` on an empty memoryview raises `IndexError`); we write the 4-byte checksum of
+//! nothing (0) and decode it back to nothing.
+
+use serde_json::{Map, Value};
+
+use super::{check_decoded_size, config_map, ArrayInfo, Codec, Constructor, Error, Params, Result};
+
+/// Codec ids this module provides.
+pub(super) const CODECS: &[(&str, Constructor)] = &[
+    ("crc32", |params| Checksum32::from_params(Algorithm::Crc32, params)),
+    ("adler32", |params| Checksum32::from_params(Algorithm::Adler32, params)),
+    ("crc32c", |params| Checksum32::from_params(Algorithm::Crc32c, params)),
+    ("fletcher32", |params| Checksum32::from_params(Algorithm::Fletcher32, params)),
+    ("jenkins_lookup3", |params| Checksum32::from_params(Algorithm::JenkinsLookup3 { initval: 0 }, params)),
+];
+
+/// Bytes of the stored checksum.
+const CHECKSUM_LEN: usize = 4;
+
+/// Where the checksum goes, numcodecs' `location`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Location {
+    Start,
+    End,
+}
+
+/// The checksum function of each codec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Algorithm {
+    Crc32,
+    Adler32,
+    Crc32c,
+    Fletcher32,
+    JenkinsLookup3 { initval: u32 },
+}
+
+impl Algorithm {
+    fn id(self) -> &'static str {
+        match self {
+            Algorithm::Crc32 => "crc32",
+            Algorithm::Adler32 => "adler32",
+            Algorithm::Crc32c => "crc32c",
+            Algorithm::Fletcher32 => "fletcher32",
+            Algorithm::JenkinsLookup3 { .. } => "jenkins_lookup3",
+        }
+    }
+
+    /// numcodecs' class-level default location.
+    fn default_location(self) -> Location {
+        match self {
+            Algorithm::Crc32 | Algorithm::Adler32 => Location::Start,
+            Algorithm::Crc32c | Algorithm::Fletcher32 | Algorithm::JenkinsLookup3 { .. } => Location::End,
+        }
+    }
+
+    /// Whether the codec takes a `location` key (the `Checksum32` subclasses do; fletcher32 and
+    /// jenkins_lookup3 have their own constructors without it).
+    fn has_location(self) -> bool {
+        matches!(self, Algorithm::Crc32 | Algorithm::Adler32 | Algorithm::Crc32c)
+    }
+
+    fn checksum(self, data: &[u8]) -> u32 {
+        match self {
+            Algorithm::Crc32 => crc32fast::hash(data),
+            Algorithm::Adler32 => adler32(data),
+            Algorithm::Crc32c => crc32c::crc32c(data),
+            Algorithm::Fletcher32 => fletcher32(data),
+            Algorithm::JenkinsLookup3 { initval } => jenkins_lookup3(data, initval),
+        }
+    }
+}
+
+/// One of the five checksum codecs: the payload plus a 4-byte little-endian checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checksum32 {
+    algorithm: Algorithm,
+    location: Location,
+    /// numcodecs' `get_config()`, built at construction (it echoes options as given).
+    config: Map<String, Value>,
+}
+
+impl Checksum32 {
+    fn from_params(algorithm: Algorithm, mut params: Params) -> Result<Box<dyn Codec>> {
+        let id = algorithm.id();
+        let mut location = algorithm.default_location();
+        let mut config = config_map(id, []);
+        let mut algorithm = algorithm;
+        if algorithm.has_location() {
+            // `Checksum32.__init__(location=None)`: None keeps the class default and is not printed.
+            if let Some(given) = params.take("location") {
+                location = match given.as_str() {
+                    Some("start") => Location::Start,
+                    Some("end") => Location::End,
+                    _ => return Err(Error::invalid_config(format!("{id}: location must be \"start\" or \"end\", got {given}"))),
+                };
+                config.insert("location".into(), given);
+            }
+        }
+        if let Algorithm::JenkinsLookup3 { .. } = algorithm {
+            let given = params.take_raw("initval").unwrap_or(Value::from(0));
+            let initval = uint32_like_cython(&given).ok_or_else(|| {
+                Error::invalid_config(format!("{id}: initval must be an integer from 0 to 4294967295, got {given}"))
+            })?;
+            algorithm = Algorithm::JenkinsLookup3 { initval };
+            // np.frombuffer(prefix) needs a bytes-like object, which JSON cannot hold.
+            if params.take("prefix").is_some() {
+                return Err(Error::invalid_config(format!("{id}: prefix must be null (numcodecs needs a bytes object, which JSON cannot hold)")));
+            }
+            config.insert("initval".into(), given);
+            config.insert("prefix".into(), Value::Null);
+        }
+        params.finish()?;
+        Ok(Box::new(Checksum32 { algorithm, location, config }))
+    }
+
+    /// Splits an encoded chunk into payload and stored checksum.
+    fn split<'a>(&self, src: &'a [u8]) -> Result<(&'a [u8], u32)> {
+        if src.len() < CHECKSUM_LEN {
+            return Err(Error::corrupt(format!(
+                "{}: {} bytes is too short to hold a {CHECKSUM_LEN}-byte checksum",
+                self.algorithm.id(),
+                src.len()
+            )));
+        }
+        let (payload, stored) = match self.location {
+            Location::Start => {
+                let (stored, payload) = src.split_at(CHECKSUM_LEN);
+                (payload, stored)
+            }
+            Location::End => src.split_at(src.len() - CHECKSUM_LEN),
+        };
+        Ok((payload, u32::from_le_bytes(stored.try_into().expect("4 bytes"))))
+    }
+
+    /// The payload of `src` after checking its size and checksum.
+    fn verified_payload<'a>(&self, src: &'a [u8]) -> Result<&'a [u8]> {
+        let (payload, stored) = self.split(src)?;
+        check_decoded_size(self.algorithm.id(), payload.len() as u64)?;
+        let computed = self.algorithm.checksum(payload);
+        if computed != stored {
+            return Err(Error::corrupt(format!(
+                "{}: checksum mismatch, the data is corrupt (stored 0x{stored:08x}, computed 0x{computed:08x} over {} bytes)",
+                self.algorithm.id(),
+                payload.len()
+            )));
+        }
+        Ok(payload)
+    }
+}
+
+impl Codec for Checksum32 {
+    fn codec_id(&self) -> &str {
+        self.algorithm.id()
+    }
+
+    fn config(&self) -> Map<String, Value> {
+        self.config.clone()
+    }
+
+    fn encode_bound(&self, src_len: usize, _info: &ArrayInfo) -> Result<usize> {
+        src_len
+            .checked_add(CHECKSUM_LEN)
+            .filter(|&len| len <= isize::MAX as usize)
+            .ok_or_else(|| Error::limit(format!("{}: {src_len} bytes plus a checksum overflow", self.algorithm.id())))
+    }
+
+    fn encode(&self, src: &[u8], info: &ArrayInfo) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; self.encode_bound(src.len(), info)?];
+        self.encode_into(src, info, &mut out)?;
+        Ok(out)
+    }
+
+    fn encode_into(&self, src: &[u8], info: &ArrayInfo, dst: &mut [u8]) -> Result<usize> {
+        let len = self.encode_bound(src.len(), info)?;
+        let capacity = dst.len();
+        let dst = dst.get_mut(..len).ok_or_else(|| Error::buffer_too_small(len, capacity))?;
+        let checksum = self.algorithm.checksum(src).to_le_bytes();
+        let (checksum_room, payload_room) = match self.location {
+            Location::Start => {
+                let (checksum_room, payload_room) = dst.split_at_mut(CHECKSUM_LEN);
+                (checksum_room, payload_room)
+            }
+            Location::End => {
+                let (payload_room, checksum_room) = dst.split_at_mut(src.len());
+                (checksum_room, payload_room)
+            }
+        };
+        checksum_room.copy_from_slice(&checksum);
+        payload_room.copy_from_slice(src);
+        Ok(len)
+    }
+
+    fn decoded_size(&self, src: &[u8]) -> Result<usize> {
+        let (payload, _) = self.split(src)?;
+        check_decoded_size(self.algorithm.id(), payload.len() as u64)
+    }
+
+    fn decode(&self, src: &[u8]) -> Result<Vec<u8>> {
+        Ok(self.verified_payload(src)?.to_vec())
+    }
+
+    fn decode_into(&self, src: &[u8], dst: &mut [u8]) -> Result<usize> {
+        let size = self.decoded_size(src)?;
+        let capacity = dst.len();
+        let room = dst.get_mut(..size).ok_or_else(|| Error::buffer_too_small(size, capacity))?;
+        room.copy_from_slice(self.verified_payload(src)?);
+        Ok(size)
+    }
+}
+
+/// Cython's conversion of a Python number to `uint32_t`: ints and bools, floats truncated toward zero
+/// (`-0.5` -> 0, `4294967295.9` -> 4294967295), then range-checked.
+fn uint32_like_cython(value: &Value) -> Option<u32> {
+    match value {
+        Value::Bool(b) => Some(u32::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => u32::try_from(i).ok(),
+            None => n.as_f64().map(f64::trunc).filter(|t| (0.0..=u32::MAX as f64).contains(t)).map(|t| t as u32),
+        },
+        _ => None,
+    }
+}
+
+// ---- adler32 ------------------------------------------------------------------------------------------
+
+/// The Adler-32 modulus.
+const ADLER_BASE: u32 = 65521;
+/// zlib's NMAX: the most bytes after which the unreduced sums still fit 32 bits.
+const ADLER_NMAX: usize = 5552;
+/// Lanes of the vectorisable inner loop: each lane sums every `LANES`-th byte.
+const LANES: usize = 32;
+
+/// Adler-32 as zlib computes it (`zlib.adler32(data)`, start value 1).
+///
+/// Per block of at most NMAX bytes the bytes are summed in `LANES` independent lanes, which the compiler
+/// turns into SIMD adds. For a block of `n` chunks of `LANES` bytes, with `x[k][j]` the byte in lane `j`
+/// of chunk `k`, byte-by-byte Adler gives `a += sum(x)` and `b += len * a_start + sum((len - p) * x_p)`,
+/// where `len - p = (n - k) * LANES - j`; the lane sums `sum[j] = sum_k x[k][j]` and
+/// `prefix[j] = sum_k (n - k) * x[k][j]` (the running total of `sum[j]` after each chunk) give both.
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    // Whole runs per block keep the fast path busy; any length up to NMAX keeps the sums in range.
+    let block_len = ADLER_NMAX / (LANES * ADLER_RUN) * (LANES * ADLER_RUN);
+    let mut blocks = data.chunks_exact(block_len);
+    for block in &mut blocks {
+        (a, b) = adler32_lanes(a, b, block);
+    }
+    let rest = blocks.remainder();
+    let whole = rest.len() / LANES * LANES;
+    (a, b) = adler32_lanes(a, b, &rest[..whole]);
+    for &byte in &rest[whole..] {
+        a += u32::from(byte);
+        b += a;
+    }
+    ((b % ADLER_BASE) << 16) | (a % ADLER_BASE)
+}
+
+/// Chunks summed in 16-bit lanes before widening: a lane's sum stays <= 255 * 16 and its running total
+/// <= 255 * 16 * 17 / 2 = 34680, both below 65536. 16-bit lanes take half the SIMD work of 32-bit ones.
+const ADLER_RUN: usize = 16;
+
+/// Adds `block` (whole chunks, at most NMAX bytes) to the reduced sums `a`, `b`; returns them reduced.
+fn adler32_lanes(a: u32, b: u32, block: &[u8]) -> (u32, u32) {
+    let (sum, prefix) = lane_sums(block);
+    let len = block.len() as u64;
+    let total: u64 = sum.iter().map(|&s| u64::from(s)).sum();
+    let weighted: u64 = LANES as u64 * prefix.iter().map(|&s| u64::from(s)).sum::<u64>()
+        - sum.iter().enumerate().map(|(j, &s)| j as u64 * u64::from(s)).sum::<u64>();
+    let base = u64::from(ADLER_BASE);
+    let new_a = (u64::from(a) + total) % base;
+    let new_b = (u64::from(b) + len * u64::from(a) + weighted) % base;
+    (new_a as u32, new_b as u32)
+}
+
+/// Per-lane sums over the `LANES`-byte chunks of `block` (whole chunks, at most NMAX bytes):
+/// `sum[j] = sum_k x[k][j]` and `prefix[j] = sum_k (n - k) * x[k][j]`, the running total of `sum[j]`
+/// after each chunk.
+fn lane_sums(block: &[u8]) -> ([u32; LANES], [u32; LANES]) {
+    let mut sum = [0u32; LANES];
+    let mut prefix = [0u32; LANES];
+    let mut runs = block.chunks_exact(LANES * ADLER_RUN);
+    for run in &mut runs {
+        let mut run_sum = [0u16; LANES];
+        let mut run_prefix = [0u16; LANES];
+        for chunk in run.chunks_exact(LANES) {
+            let chunk: &[u8; LANES] = chunk.try_into().expect("LANES bytes");
+            for j in 0..LANES {
+                run_sum[j] += u16::from(chunk[j]);
+                run_prefix[j] += run_sum[j];
+            }
+        }
+        // Each chunk of the run also adds the lane's sum before the run to the running total.
+        for j in 0..LANES {
+            prefix[j] += ADLER_RUN as u32 * sum[j] + u32::from(run_prefix[j]);
+            sum[j] += u32::from(run_sum[j]);
+        }
+    }
+    for chunk in runs.remainder().chunks_exact(LANES) {
+        for j in 0..LANES {
+            sum[j] += u32::from(chunk[j]);
+            prefix[j] += sum[j];
+        }
+    }
+    (sum, prefix)
+}
+
+// ---- fletcher32 ---------------------------------------------------------------------------------------
+
+/// The Fletcher-32 modulus (ones' complement 16-bit sums).
+const FLETCHER_MOD: u64 = 65535;
+
+/// Reduces modulo 65535 the way HDF5's end-around-carry folding does: zero stays zero, any other value
+/// lands in 1..=65535 (the folds never turn a non-zero sum into 0, so 65535 stands for "0 mod 65535").
+fn fletcher_reduce(x: u64) -> u64 {
+    if x == 0 {
+        0
+    } else {
+        (x - 1) % FLETCHER_MOD + 1
+    }
+}
+
+/// HDF5's Fletcher-32 (`H5_checksum_fletcher32`, numcodecs' `_fletcher32`): big-endian 16-bit words,
+/// a trailing odd byte as the high half of a last word, `sum2 << 16 | sum1`.
+///
+/// HDF5 folds the sums every 360 words; folding keeps them congruent modulo 65535 and non-zero once
+/// non-zero, and the final two folds bring each into 0..=65535, so [`fletcher_reduce`] gives the same
+/// bits. A word is `256 * high byte + low byte`, so the byte lanes of [`lane_sums`] serve here too: in a
+/// `LANES`-byte chunk, even lanes hold high bytes and odd lanes low bytes of word `j / 2`.
+fn fletcher32(data: &[u8]) -> u32 {
+    const WORDS_PER_CHUNK: u64 = LANES as u64 / 2;
+    let (mut sum1, mut sum2) = (0u64, 0u64);
+    let block_len = ADLER_NMAX / (LANES * ADLER_RUN) * (LANES * ADLER_RUN);
+    let mut add_chunks = |bytes: &[u8]| {
+        let (sum, prefix) = lane_sums(bytes);
+        let weight = |j: usize| if j % 2 == 0 { 256 } else { 1 };
+        let words = (bytes.len() / 2) as u64;
+        let total: u64 = sum.iter().enumerate().map(|(j, &s)| weight(j) * u64::from(s)).sum();
+        // sum over words p of (words - p) * w_p, with words - p = (n - k) * WORDS_PER_CHUNK - j / 2.
+        let weighted: u64 = (0..LANES)
+            .map(|j| weight(j) * (WORDS_PER_CHUNK * u64::from(prefix[j]) - (j / 2) as u64 * u64::from(sum[j])))
+            .sum();
+        sum2 = fletcher_reduce(sum2 + words * sum1 + weighted);
+        sum1 = fletcher_reduce(sum1 + total);
+    };
+    let mut blocks = data.chunks_exact(block_len);
+    for block in &mut blocks {
+        add_chunks(block);
+    }
+    let rest = blocks.remainder();
+    let whole = rest.len() / LANES * LANES;
+    add_chunks(&rest[..whole]);
+    for word in rest[whole..].chunks(2) {
+        // A last odd byte counts as the high byte of a word whose low byte is 0.
+        let value = u64::from(word[0]) << 8 | u64::from(word.get(1).copied().unwrap_or(0));
+        sum1 += value;
+        sum2 += sum1;
+    }
+    let (sum1, sum2) = (fletcher_reduce(sum1), fletcher_reduce(sum2));
+    ((sum2 as u32) << 16) | sum1 as u32
+}
+
+// ---- jenkins lookup3 ----------------------------------------------------------------------------------
+
+/// Bob Jenkins' `hashlittle` from lookup3.c, as HDF5's `H5_checksum_lookup3` and numcodecs'
+/// `jenkins_lookup3` compute it (byte-wise little-endian words, so the same on any machine).
+fn jenkins_lookup3(data: &[u8], initval: u32) -> u32 {
+    // The length enters as a uint32_t, so lengths of 4 GiB and more wrap, as in C.
+    let start = 0xdead_beef_u32.wrapping_add(data.len() as u32).wrapping_add(initval);
+    let (mut a, mut b, mut c) = (start, start, start);
+    if data.is_empty() {
+        return c;
+    }
+    let word = |bytes: &[u8]| u32::from_le_bytes(bytes.try_into().expect("4 bytes"));
+    // All but the last block of 1..=12 bytes go through mix().
+    let last_len = (data.len() - 1) % 12 + 1;
+    let (body, last) = data.split_at(data.len() - last_len);
+    for block in body.chunks_exact(12) {
+        a = a.wrapping_add(word(&block[0..4]));
+        b = b.wrapping_add(word(&block[4..8]));
+        c = c.wrapping_add(word(&block[8..12]));
+        (a, b, c) = lookup3_mix(a, b, c);
+    }
+    let mut padded = [0u8; 12];
+    padded[..last.len()].copy_from_slice(last);
+    a = a.wrapping_add(word(&padded[0..4]));
+    b = b.wrapping_add(word(&padded[4..8]));
+    c = c.wrapping_add(word(&padded[8..12]));
+    lookup3_final(a, b, c)
+}
+
+fn lookup3_mix(mut a: u32, mut b: u32, mut c: u32) -> (u32, u32, u32) {
+    a = a.wrapping_sub(c);
+    a ^= c.rotate_left(4);
+    c = c.wrapping_add(b);
+    b = b.wrapping_sub(a);
+    b ^= a.rotate_left(6);
+    a = a.wrapping_add(c);
+    c = c.wrapping_sub(b);
+    c ^= b.rotate_left(8);
+    b = b.wrapping_add(a);
+    a = a.wrapping_sub(c);
+    a ^= c.rotate_left(16);
+    c = c.wrapping_add(b);
+    b = b.wrapping_sub(a);
+    b ^= a.rotate_left(19);
+    a = a.wrapping_add(c);
+    c = c.wrapping_sub(b);
+    c ^= b.rotate_left(4);
+    b = b.wrapping_add(a);
+    (a, b, c)
+}
+
+fn lookup3_final(mut a: u32, mut b: u32, mut c: u32) -> u32 {
+    c ^= b;
+    c = c.wrapping_sub(b.rotate_left(14));
+    a ^= c;
+    a = a.wrapping_sub(c.rotate_left(11));
+    b ^= a;
+    b = b.wrapping_sub(a.rotate_left(25));
+    c ^= b;
+    c = c.wrapping_sub(b.rotate_left(16));
+    a ^= c;
+    a = a.wrapping_sub(c.rotate_left(4));
+    b ^= a;
+    b = b.wrapping_sub(a.rotate_left(14));
+    c ^= b;
+    c = c.wrapping_sub(b.rotate_left(24));
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codecs::{codec_from_json, ErrorKind};
+
+    const FOUR_SCORE: &[u8] = b"Four score and seven years ago";
+
+    fn noise(len: usize) -> Vec<u8> {
+        let mut state = 0x2545_f491_u32;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect()
+    }
+
+    fn codec(json: &str) -> Box<dyn Codec> {
+        codec_from_json(json).unwrap_or_else(|e| panic!("{json}: {e}"))
+    }
+
+    /// zlib's definition, one byte at a time.
+    fn adler32_bytewise(data: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for &x in data {
+            a = (a + u32::from(x)) % ADLER_BASE;
+            b = (b + a) % ADLER_BASE;
+        }
+        b << 16 | a
+    }
+
+    /// numcodecs' `_fletcher32` (HDF5's H5_checksum_fletcher32), transcribed loop for loop.
+    fn fletcher32_hdf5(data: &[u8]) -> u32 {
+        let (mut sum1, mut sum2) = (0u32, 0u32);
+        let mut len = data.len() / 2;
+        let mut p = 0;
+        while len > 0 {
+            let mut tlen = len.min(360);
+            len -= tlen;
+            loop {
+                sum1 += u32::from(data[p]) << 8 | u32::from(data[p + 1]);
+                p += 2;
+                sum2 += sum1;
+                tlen -= 1;
+                if tlen < 1 {
+                    break;
+                }
+            }
+            sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+            sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+        }
+        if data.len() % 2 == 1 {
+            sum1 += u32::from(data[p]) << 8;
+            sum2 += sum1;
+            sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+            sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+        }
+        sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+        sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+        sum2 << 16 | sum1
+    }
+
+    #[test]
+    fn checksums_match_published_and_numcodecs_values() {
+        // CRC check values from the CRC catalogue; lookup3 values from lookup3.c's driver5();
+        // the rest is what numcodecs 0.16.6 writes for FOUR_SCORE.
+        assert_eq!(Algorithm::Crc32.checksum(b"123456789"), 0xCBF4_3926);
+        assert_eq!(Algorithm::Crc32c.checksum(b"123456789"), 0xE306_9283);
+        assert_eq!(Algorithm::Adler32.checksum(b"Wikipedia"), 0x11E6_0398);
+        assert_eq!(Algorithm::JenkinsLookup3 { initval: 0 }.checksum(b""), 0xdead_beef);
+        assert_eq!(Algorithm::JenkinsLookup3 { initval: 0 }.checksum(FOUR_SCORE), 0x1777_0551);
+        assert_eq!(Algorithm::JenkinsLookup3 { initval: 1 }.checksum(FOUR_SCORE), 0xcd62_8161);
+        assert_eq!(Algorithm::Fletcher32.checksum(FOUR_SCORE), 0x4d63_ac65);
+        assert_eq!(Algorithm::Crc32c.checksum(FOUR_SCORE), 0xa3e9_8c0d);
+        assert_eq!(Algorithm::Adler32.checksum(FOUR_SCORE), 0xaa6d_0b08);
+        assert_eq!(Algorithm::Crc32.checksum(FOUR_SCORE), 0x3cfe_93b8);
+        // Words of 0xffff are 0 modulo 65535, but HDF5's folding keeps a non-zero sum non-zero.
+        assert_eq!(Algorithm::Fletcher32.checksum(b"\xff\xff\xff\xff\xff\xff\x01"), 0x0100_0100);
+        assert_eq!(Algorithm::Fletcher32.checksum(&[0xff; 2]), 0xffff_ffff);
+        assert_eq!(Algorithm::Fletcher32.checksum(&[0; 1000]), 0);
+    }
+
+    #[test]
+    fn lane_sums_equal_the_byte_loops_at_every_length() {
+        // Lengths around the lane, block and NMAX boundaries, and data that maximises the sums.
+        let data = noise(200_000);
+        let ones = vec![0xffu8; 200_000];
+        let mut lengths: Vec<usize> = (0..300).collect();
+        for edge in [5120, 5552, 10_240, 11_520, 3 * 5120, 100_000] {
+            lengths.extend(edge - 33..edge + 33);
+        }
+        lengths.push(200_000);
+        for len in lengths {
+            for source in [&data, &ones] {
+                let bytes = &source[..len];
+                assert_eq!(adler32(bytes), adler32_bytewise(bytes), "adler32 of {len} bytes");
+                assert_eq!(fletcher32(bytes), fletcher32_hdf5(bytes), "fletcher32 of {len} bytes");
+            }
+        }
+        // 0xffff words make every HDF5 partial sum land on 0xffff rather than 0.
+        for len in [2, 720, 721, 722, 50_000, 50_001] {
+            assert_eq!(fletcher32(&ones[..len]), fletcher32_hdf5(&ones[..len]), "{len} bytes of 0xff");
+        }
+    }
+
+    #[test]
+    fn configs_print_as_numcodecs_prints_them() {
+        let cases = [
+            (r#"{"id":"crc32"}"#, r#"{"id":"crc32"}"#),
+            (r#"{"id":"crc32","location":null}"#, r#"{"id":"crc32"}"#),
+            (r#"{"id":"crc32","location":"start"}"#, r#"{"id":"crc32","location":"start"}"#),
+            (r#"{"id":"adler32","location":"end"}"#, r#"{"id":"adler32","location":"end"}"#),
+            (r#"{"id":"crc32c"}"#, r#"{"id":"crc32c"}"#),
+            (r#"{"id":"fletcher32"}"#, r#"{"id":"fletcher32"}"#),
+            (r#"{"id":"jenkins_lookup3"}"#, r#"{"id":"jenkins_lookup3","initval":0,"prefix":null}"#),
+            (r#"{"id":"jenkins_lookup3","prefix":null,"initval":7}"#, r#"{"id":"jenkins_lookup3","initval":7,"prefix":null}"#),
+            (r#"{"id":"jenkins_lookup3","initval":-0.5}"#, r#"{"id":"jenkins_lookup3","initval":-0.5,"prefix":null}"#),
+            (r#"{"id":"jenkins_lookup3","initval":true}"#, r#"{"id":"jenkins_lookup3","initval":true,"prefix":null}"#),
+            (r#"{"name":"crc32c","configuration":{"location":"start"}}"#, r#"{"id":"crc32c","location":"start"}"#),
+        ];
+        for (given, printed) in cases {
+            assert_eq!(codec(given).config_json(), printed, "{given}");
+        }
+        let refused = [
+            r#"{"id":"crc32","location":"middle"}"#,
+            r#"{"id":"crc32","location":"START"}"#,
+            r#"{"id":"adler32","location":1}"#,
+            r#"{"id":"crc32c","checksum":true}"#,
+            r#"{"id":"fletcher32","location":"end"}"#,
+            r#"{"id":"jenkins_lookup3","location":"end"}"#,
+            r#"{"id":"jenkins_lookup3","initval":-1}"#,
+            r#"{"id":"jenkins_lookup3","initval":-1.5}"#,
+            r#"{"id":"jenkins_lookup3","initval":4294967296}"#,
+            r#"{"id":"jenkins_lookup3","initval":null}"#,
+            r#"{"id":"jenkins_lookup3","initval":"1"}"#,
+            r#"{"id":"jenkins_lookup3","prefix":"abc"}"#,
+            r#"{"id":"jenkins_lookup3","prefix":[1,2]}"#,
+        ];
+        for json in refused {
+            assert_eq!(codec_from_json(json).unwrap_err().kind(), ErrorKind::InvalidConfig, "{json}");
+        }
+    }
+
+    #[test]
+    fn initval_is_truncated_like_cython() {
+        let data = noise(100);
+        let hash = |json: &str| codec(json).encode(&data, &ArrayInfo::default()).unwrap();
+        assert_eq!(hash(r#"{"id":"jenkins_lookup3","initval":1.9}"#), hash(r#"{"id":"jenkins_lookup3","initval":1}"#));
+        assert_eq!(hash(r#"{"id":"jenkins_lookup3","initval":true}"#), hash(r#"{"id":"jenkins_lookup3","initval":1}"#));
+        assert_eq!(hash(r#"{"id":"jenkins_lookup3","initval":-0.5}"#), hash(r#"{"id":"jenkins_lookup3"}"#));
+        assert_eq!(hash(r#"{"id":"jenkins_lookup3","initval":4294967295.9}"#), hash(r#"{"id":"jenkins_lookup3","initval":4294967295}"#));
+        assert_ne!(hash(r#"{"id":"jenkins_lookup3","initval":2}"#), hash(r#"{"id":"jenkins_lookup3","initval":1}"#));
+    }
+
+    #[test]
+    fn checksum_goes_where_location_says() {
+        let data = noise(1001);
+        let info = ArrayInfo::default();
+        for (json, at_start) in [
+            (r#"{"id":"crc32"}"#, true),
+            (r#"{"id":"crc32","location":"end"}"#, false),
+            (r#"{"id":"adler32"}"#, true),
+            (r#"{"id":"adler32","location":"end"}"#, false),
+            (r#"{"id":"crc32c"}"#, false),
+            (r#"{"id":"crc32c","location":"start"}"#, true),
+            (r#"{"id":"fletcher32"}"#, false),
+            (r#"{"id":"jenkins_lookup3"}"#, false),
+        ] {
+            let codec = codec(json);
+            let encoded = codec.encode(&data, &info).unwrap();
+            assert_eq!(encoded.len(), data.len() + 4);
+            let payload = if at_start { &encoded[4..] } else { &encoded[..data.len()] };
+            assert_eq!(payload, &data[..], "{json}");
+            assert_eq!(codec.decoded_size(&encoded).unwrap(), data.len());
+            assert_eq!(codec.decode(&encoded).unwrap(), data);
+        }
+    }
+
+    #[test]
+    fn damaged_chunks_are_refused_with_a_message() {
+        let info = ArrayInfo::default();
+        for id in ["crc32", "adler32", "crc32c", "fletcher32", "jenkins_lookup3"] {
+            for location in ["start", "end"] {
+                let json = if matches!(id, "fletcher32" | "jenkins_lookup3") {
+                    if location == "start" {
+                        continue;
+                    }
+                    format!(r#"{{"id":"{id}"}}"#)
+                } else {
+                    format!(r#"{{"id":"{id}","location":"{location}"}}"#)
+                };
+                let codec = codec(&json);
+                let data = noise(777);
+                let encoded = codec.encode(&data, &info).unwrap();
+                // Every single-bit flip, in the payload or in the stored checksum, is caught.
+                for bit in (0..encoded.len() * 8).step_by(5) {
+                    let mut damaged = encoded.clone();
+                    damaged[bit / 8] ^= 1 << (bit % 8);
+                    let err = codec.decode(&damaged).unwrap_err();
+                    assert_eq!(err.kind(), ErrorKind::CorruptData, "{json} bit {bit}");
+                    assert!(err.message().contains("checksum mismatch"), "{json}: {}", err.message());
+                    let mut dst = vec![0u8; data.len()];
+                    assert_eq!(codec.decode_into(&damaged, &mut dst).unwrap_err().kind(), ErrorKind::CorruptData);
+                }
+                // Too short to hold a checksum (numcodecs raises ValueError, or fails to index for
+                // fletcher32/jenkins_lookup3).
+                for short in 0..4 {
+                    let err = codec.decode(&encoded[..short]).unwrap_err();
+                    assert_eq!(err.kind(), ErrorKind::CorruptData, "{json}: {short} bytes");
+                    assert_eq!(codec.decoded_size(&encoded[..short]).unwrap_err().kind(), ErrorKind::CorruptData);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn empty_chunks_round_trip_fletcher32_included() {
+        // numcodecs 0.16.6's fletcher32 raises IndexError both encoding b"" and decoding its 4-byte
+        // checksum (Cython's &data[0] on an empty memoryview). The checksum of nothing is 0 (both sums
+        // start at 0); we write it and decode it back to an empty chunk.
+        let info = ArrayInfo::default();
+        let fletcher = codec(r#"{"id":"fletcher32"}"#);
+        assert_eq!(fletcher.encode(&[], &info).unwrap(), [0, 0, 0, 0]);
+        assert_eq!(fletcher.decode(&[0, 0, 0, 0]).unwrap(), Vec::<u8>::new());
+        assert_eq!(fletcher.decode(&[1, 0, 0, 0]).unwrap_err().kind(), ErrorKind::CorruptData);
+        for id in ["crc32", "adler32", "crc32c", "jenkins_lookup3"] {
+            let codec = codec(&format!(r#"{{"id":"{id}"}}"#));
+            let encoded = codec.encode(&[], &info).unwrap();
+            assert_eq!(encoded.len(), 4);
+            assert_eq!(codec.decoded_size(&encoded).unwrap(), 0);
+            assert_eq!(codec.decode_into(&encoded, &mut []).unwrap(), 0);
+        }
+    }
+
+    #[test]
+    fn into_buffers_report_exact_sizes() {
+        let info = ArrayInfo::default();
+        let data = noise(500);
+        for json in [r#"{"id":"crc32"}"#, r#"{"id":"crc32c"}"#] {
+            let codec = codec(json);
+            let encoded = codec.encode(&data, &info).unwrap();
+            let mut small = vec![0u8; encoded.len() - 1];
+            let err = codec.encode_into(&data, &info, &mut small).unwrap_err();
+            assert_eq!((err.kind(), err.needed()), (ErrorKind::BufferTooSmall, Some(encoded.len())));
+            let mut roomy = vec![0xAAu8; encoded.len() + 10];
+            assert_eq!(codec.encode_into(&data, &info, &mut roomy).unwrap(), encoded.len());
+            assert_eq!(&roomy[..encoded.len()], &encoded[..]);
+            assert!(roomy[encoded.len()..].iter().all(|&b| b == 0xAA));
+            let mut short = vec![0u8; data.len() - 1];
+            let err = codec.decode_into(&encoded, &mut short).unwrap_err();
+            assert_eq!((err.kind(), err.needed()), (ErrorKind::BufferTooSmall, Some(data.len())));
+        }
+    }
+}
