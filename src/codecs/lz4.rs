@@ -115,6 +115,11 @@ fn parse(src: &[u8]) -> Result<(usize, &[u8])> {
 /// Decodes `block` into exactly `dst.len()` bytes.
 fn decompress_block(block: &[u8], dst: &mut [u8]) -> Result<usize> {
     let size = dst.len();
+    // An empty slice's pointer may be dangling (0x1 for an empty Vec or `&mut []`), and LZ4 computes
+    // `dst + capacity - 32` from it, which wraps (undefined behaviour in C; it let LZ4's shortcut copy
+    // to address 0x1). Give LZ4 a real address even when there is no room.
+    let mut no_room = [0u8; 1];
+    let dst = if dst.is_empty() { &mut no_room[..0] } else { dst };
     // size <= MAX_BUFFER_SIZE fits the i32 lz4 takes.
     let written = block::decompress_to_buffer(block, Some(size as i32), dst).map_err(|_| Error::corrupt("lz4: invalid or truncated block"))?;
     if written != size {
@@ -240,6 +245,19 @@ mod tests {
         assert_eq!(codec.decode_into(&encoded, &mut []).unwrap(), 0);
         // A zero size with a block that is not empty is still corrupt.
         assert_eq!(codec.decode(&[0, 0, 0, 0, 0x10, b'a']).unwrap_err().kind(), ErrorKind::CorruptData);
+    }
+
+    #[test]
+    fn zero_size_header_with_a_long_block_is_corrupt_not_a_wild_write() {
+        // A short literal run with 16+ more input bytes takes LZ4's shortcut, which compares the output
+        // position with `dst + capacity - 32`. With an empty Rust slice as dst, the pointer was the
+        // dangling 0x1, that subtraction wrapped, and the shortcut then copied 16 bytes to address 0x1
+        // (a crash in unoptimised builds; UBSan reports the wrap in any build, see scripts/sanitize.sh).
+        let codec = Lz4::default();
+        let mut hostile = vec![0, 0, 0, 0, 0x10, b'a', 1, 0];
+        hostile.resize(4 + 32, 0);
+        assert_eq!(codec.decode(&hostile).unwrap_err().kind(), ErrorKind::CorruptData);
+        assert_eq!(codec.decode_into(&hostile, &mut []).unwrap_err().kind(), ErrorKind::CorruptData);
     }
 
     #[test]

@@ -642,6 +642,22 @@ static void test_lz4_impossible_size(void) {
     numcodecs_codec_free(lz4);
 }
 
+/* An lz4 chunk whose header claims 0 bytes, followed by a block long enough for LZ4's literal shortcut
+ * (16+ bytes after a short literal run). It is corrupt. The library once handed LZ4 a dangling pointer
+ * for the empty output, which LZ4's shortcut test wraps around (UBSan reports it in scripts/sanitize.sh). */
+static void test_lz4_zero_size_long_block(void) {
+    uint8_t chunk[4 + 32] = {0, 0, 0, 0, 0x10, 'a', 1, 0};
+    uint8_t dst[1];
+    numcodecs_codec *lz4 = codec_new("{\"id\":\"lz4\"}");
+    uint8_t *out = BYTES_SENTINEL;
+    size_t len = SIZE_SENTINEL;
+    if (lz4 == NULL) return;
+    CHECK_STATUS(numcodecs_decode_alloc(lz4, chunk, sizeof chunk, &out, &len), NUMCODECS_CORRUPT_DATA);
+    CHECK_STATUS(numcodecs_decode(lz4, chunk, sizeof chunk, dst, 0, &len), NUMCODECS_CORRUPT_DATA);
+    CHECK(out == BYTES_SENTINEL && len == SIZE_SENTINEL);
+    numcodecs_codec_free(lz4);
+}
+
 static void test_size_unknown(void) {
     static const char *const configs[] = {"{\"id\":\"zlib\"}", "{\"id\":\"gzip\"}", "{\"id\":\"bz2\"}", "{\"id\":\"lzma\"}"};
     size_t i;
@@ -964,6 +980,7 @@ int main(void) {
     test_invalid_arguments();
     test_corrupt_data();
     test_lz4_impossible_size();
+    test_lz4_zero_size_long_block();
     test_size_unknown();
     test_limit_exceeded();
     test_threads();
