@@ -225,8 +225,10 @@ pub fn roundtrip(data: &[u8]) {
     let config = encoders[*selector as usize % encoders.len()];
     let dtype = DTYPES[*dtype_selector as usize % DTYPES.len()];
     let dtype_c = format!("{dtype}\0");
-    let itemsize = if dtype == "|V300" { 300 } else if dtype == "<U2" { 8 } else if dtype == "<c16" { 16 } else {
-        dtype[2..].parse::<usize>().unwrap()
+    let itemsize = match dtype {
+        "<U2" => 8, // U counts 4-byte characters
+        "<M8[ns]" => 8,
+        _ => dtype[2..].parse::<usize>().expect("DTYPES entries end in their item size"),
     };
     let items = payload.len() / itemsize;
     let payload = &payload[..items * itemsize];
@@ -334,7 +336,13 @@ pub fn config(data: &[u8]) {
     let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
     // SAFETY: live slices and out-parameters; NULL info means bytes.
     let status = unsafe { numcodecs_encode_alloc(codec.0, probe.as_ptr().cast(), probe.len(), ptr::null(), &mut out, &mut out_len) };
-    expect_status(status, &[NUMCODECS_OK, NUMCODECS_UNSUPPORTED, NUMCODECS_LIMIT_EXCEEDED], &format!("{printed}: encode_alloc"));
+    // INVALID_CONFIG although numcodecs_encode_alloc does not document it: numcodecs accepts some
+    // configurations and refuses them only when encoding (lzma "check":5), and so do we.
+    expect_status(
+        status,
+        &[NUMCODECS_OK, NUMCODECS_UNSUPPORTED, NUMCODECS_LIMIT_EXCEEDED, NUMCODECS_INVALID_CONFIG],
+        &format!("{printed}: encode_alloc"),
+    );
     if status != NUMCODECS_OK {
         return;
     }
@@ -368,15 +376,19 @@ pub fn blosc_helpers(data: &[u8]) {
     // SAFETY: as above.
     let lib = unsafe { numcodecs_blosc_cbuffer_complib(src.as_ptr().cast(), src.len(), &mut complib) };
     expect_status(lib, &header_statuses, "cbuffer_complib");
-    assert!(sizes == meta && meta == lib, "header readers disagree: sizes {sizes:?}, metainfo {meta:?}, complib {lib:?}");
+    // Like numcodecs, the readers only check that a blosc 1.x header is there and report its fields as
+    // they are (cbytes 0 included); complib also refuses an unknown library code.
+    assert!(sizes == meta, "header readers disagree: sizes {sizes:?}, metainfo {meta:?}");
     if sizes != NUMCODECS_OK {
+        assert_ne!(lib, NUMCODECS_OK, "complib accepted a header cbuffer_sizes refused");
         return;
     }
-    assert!(cbytes >= 16, "cbuffer_sizes: cbytes {cbytes} is less than the header");
     assert!(matches!(shuffle, 0..=2) && matches!(memcpyed, 0 | 1), "metainfo: shuffle {shuffle}, memcpyed {memcpyed}");
-    // SAFETY: a static NUL-terminated string on success.
-    let name = unsafe { CStr::from_ptr(complib) }.to_str().unwrap();
-    assert!(COMPLIBS.contains(&name), "complib {name:?}");
+    if lib == NUMCODECS_OK {
+        // SAFETY: a static NUL-terminated string on success.
+        let name = unsafe { CStr::from_ptr(complib) }.to_str().unwrap();
+        assert!(COMPLIBS.contains(&name), "complib {name:?}");
+    }
 
     let cap = match cap_selector % 4 {
         0 => nitems.saturating_mul(typesize),
