@@ -45,3 +45,13 @@ fn config_reproducers() {
 fn blosc_helpers_reproducers() {
     replay("blosc_helpers", checks::blosc_helpers);
 }
+
+/// fuzz/ config found that a float written with many digits was parsed one ULP off (serde_json without
+/// `float_roundtrip`), so the printed configuration differed from numcodecs' (the expected string is what
+/// numcodecs 0.16.6 prints for this input) and changed again when read back.
+#[test]
+fn long_float_in_a_config_is_parsed_correctly_rounded() {
+    let json = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz_regressions/config/long-float-parsed-one-ulp-off")).unwrap();
+    let codec = checks::Handle::from_json(&json).unwrap_or_else(|status| panic!("{status:?}: {}", checks::last_error()));
+    assert_eq!(codec.config(), r#"{"id":"zstd","level":-0.444444444444444,"checksum":false}"#);
+}
