@@ -1,0 +1,417 @@
+//! The properties the fuzz targets check, one function per target, each taking the fuzzer's raw bytes.
+//!
+//! Everything goes through the exported `extern "C"` functions of `numcodecs::ffi`, the way a C caller
+//! uses them. A violated property panics. Under libFuzzer that panic aborts (libfuzzer-sys installs an
+//! aborting panic hook, so even a panic the FFI guard would catch inside the library is a crash); in
+//! tests/fuzz_regressions.rs, which includes this file with `#[path]`, it fails the test. This file
+//! therefore depends on nothing but `numcodecs` and std.
+//!
+//! Input layouts (fuzz/seed.sh builds seed corpora in exactly these layouts):
+//! - decode:        [config selector] [encoded bytes...]
+//! - roundtrip:     [config selector] [dtype selector] [shape selector] [array bytes...]
+//! - config:        [JSON text...]
+//! - blosc_helpers: [start] [nitems] [capacity selector] [blosc buffer...]
+//!
+//! A config selector is an index (modulo the list length) into fuzz/configs.txt.
+
+use std::ffi::{c_char, CStr};
+use std::ptr;
+
+use numcodecs::ffi::numcodecs_status::{self, *};
+use numcodecs::ffi::*;
+
+/// One configuration per codec family the decoders distinguish (every compressor; lzma's formats and
+/// every raw filter chain the fixtures use; zstd with and without checksum; blosc's cnames x shuffles).
+pub const CONFIGS: &str = include_str!("../configs.txt");
+
+/// Bytes written after every destination buffer's capacity; they must be intact after each call.
+const CANARY: u8 = 0xA5;
+const CANARY_LEN: usize = 64;
+
+/// Buffers larger than this are not allocated by the harness itself (the library may still allocate up
+/// to its own limit in the `_alloc` calls).
+const HARNESS_MAX_BUFFER: usize = 64 << 20;
+
+pub fn configs() -> Vec<&'static str> {
+    CONFIGS.lines().filter(|line| !line.trim().is_empty()).collect()
+}
+
+/// The configuration a selector byte picks.
+pub fn select_config(selector: u8) -> &'static str {
+    let list = configs();
+    list[selector as usize % list.len()]
+}
+
+pub fn last_error() -> String {
+    // SAFETY: numcodecs_last_error never returns NULL and the string lives until the next call.
+    unsafe { CStr::from_ptr(numcodecs_last_error()) }.to_string_lossy().into_owned()
+}
+
+/// Asserts that `status` is one of `allowed` and that the thread's error message matches it (empty on
+/// success, non-empty on failure).
+fn expect_status(status: numcodecs_status, allowed: &[numcodecs_status], what: &str) {
+    let message = last_error();
+    assert!(allowed.contains(&status), "{what}: status {status:?} is not one of {allowed:?}: {message}");
+    if status == NUMCODECS_OK {
+        assert!(message.is_empty(), "{what}: OK but last_error is {message:?}");
+    } else {
+        assert!(!message.is_empty(), "{what}: {status:?} without a message");
+    }
+}
+
+/// A codec handle that frees itself.
+pub struct Handle(*mut numcodecs_codec);
+
+impl Handle {
+    pub fn from_json(json: &[u8]) -> Result<Handle, numcodecs_status> {
+        let mut out = ptr::null_mut();
+        // SAFETY: json is a live slice; out is a valid out-parameter.
+        let status = unsafe { numcodecs_codec_from_json(json.as_ptr().cast(), json.len(), &mut out) };
+        if status == NUMCODECS_OK {
+            assert!(!out.is_null(), "from_json: OK with a NULL handle");
+            Ok(Handle(out))
+        } else {
+            assert!(out.is_null(), "from_json: {status:?} but the handle was written");
+            Err(status)
+        }
+    }
+
+    pub fn new(json: &str) -> Handle {
+        Handle::from_json(json.as_bytes()).unwrap_or_else(|status| panic!("{json}: {status:?}: {}", last_error()))
+    }
+
+    /// The configuration JSON, read with the size query first (NULL, 0) as the header documents.
+    pub fn config(&self) -> String {
+        let mut len = usize::MAX;
+        // SAFETY: NULL with cap 0 is the documented size query.
+        let status = unsafe { numcodecs_codec_config(self.0, ptr::null_mut(), 0, &mut len) };
+        expect_status(status, &[NUMCODECS_BUFFER_TOO_SMALL], "config size query");
+        let mut buffer = vec![CANARY; len + 1 + CANARY_LEN];
+        let mut written = usize::MAX;
+        // SAFETY: buffer has len + 1 writable bytes.
+        let status = unsafe { numcodecs_codec_config(self.0, buffer.as_mut_ptr().cast::<c_char>(), len + 1, &mut written) };
+        expect_status(status, &[NUMCODECS_OK], "config");
+        assert_eq!(written, len, "config: the size query and the real call disagree");
+        assert_eq!(buffer[len], 0, "config: no NUL terminator");
+        assert!(buffer[len + 1..].iter().all(|&b| b == CANARY), "config: wrote past cap");
+        String::from_utf8(buffer[..len].to_vec()).expect("config is not UTF-8")
+    }
+
+    pub fn id(&self) -> String {
+        // SAFETY: a live handle; the id is NUL-terminated and owned by the handle.
+        let id = unsafe { numcodecs_codec_id(self.0) };
+        assert!(!id.is_null(), "codec_id: NULL for a live handle");
+        // SAFETY: non-NULL, NUL-terminated.
+        unsafe { CStr::from_ptr(id) }.to_str().expect("codec id is not UTF-8").to_owned()
+    }
+
+    pub fn decoded_size(&self, src: &[u8]) -> Result<usize, numcodecs_status> {
+        let mut size = 0xDEAD_BEEF_usize;
+        // SAFETY: live slice and out-parameter.
+        let status = unsafe { numcodecs_decoded_size(self.0, src.as_ptr().cast(), src.len(), &mut size) };
+        expect_status(status, &[NUMCODECS_OK, NUMCODECS_SIZE_UNKNOWN, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED], "decoded_size");
+        if status == NUMCODECS_OK {
+            Ok(size)
+        } else {
+            assert_eq!(size, 0xDEAD_BEEF, "decoded_size: {status:?} but the size was written");
+            Err(status)
+        }
+    }
+
+    pub fn decode_alloc(&self, src: &[u8]) -> Result<Vec<u8>, numcodecs_status> {
+        let (mut out, mut out_len) = (ptr::null_mut(), 0xDEAD_BEEF_usize);
+        // SAFETY: live slice and out-parameters.
+        let status = unsafe { numcodecs_decode_alloc(self.0, src.as_ptr().cast(), src.len(), &mut out, &mut out_len) };
+        expect_status(status, &[NUMCODECS_OK, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED], "decode_alloc");
+        if status != NUMCODECS_OK {
+            assert!(out.is_null() && out_len == 0xDEAD_BEEF, "decode_alloc: {status:?} but outputs were written");
+            return Err(status);
+        }
+        assert!(!out.is_null(), "decode_alloc: OK with a NULL buffer");
+        assert_eq!(out as usize % 16, 0, "decode_alloc: buffer not 16-byte aligned");
+        // SAFETY: the library returned out_len readable bytes at out.
+        let decoded = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();
+        // SAFETY: returned by an _alloc call, freed once.
+        unsafe { numcodecs_bytes_free(out, out_len) };
+        Ok(decoded)
+    }
+
+    /// `numcodecs_decode` into a buffer of `cap` bytes followed by canaries; the canaries must survive.
+    pub fn decode_into(&self, src: &[u8], cap: usize) -> (numcodecs_status, Vec<u8>, usize) {
+        let mut dst = vec![CANARY; cap + CANARY_LEN];
+        let mut dst_len = 0xDEAD_BEEF_usize;
+        // SAFETY: dst has cap writable bytes (plus canaries the library must not touch).
+        let status = unsafe { numcodecs_decode(self.0, src.as_ptr().cast(), src.len(), dst.as_mut_ptr().cast(), cap, &mut dst_len) };
+        expect_status(
+            status,
+            &[NUMCODECS_OK, NUMCODECS_BUFFER_TOO_SMALL, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED],
+            &format!("decode into {cap} bytes"),
+        );
+        assert!(dst[cap..].iter().all(|&b| b == CANARY), "decode into {cap} bytes ({status:?}) wrote past dst_cap");
+        match status {
+            NUMCODECS_OK => assert!(dst_len <= cap, "decode: dst_len {dst_len} > cap {cap}"),
+            NUMCODECS_BUFFER_TOO_SMALL => {
+                assert!(dst_len == 0xDEAD_BEEF || dst_len > cap, "decode: BUFFER_TOO_SMALL reports a needed size {dst_len} <= cap {cap}")
+            }
+            _ => assert_eq!(dst_len, 0xDEAD_BEEF, "decode: {status:?} but dst_len was written"),
+        }
+        dst.truncate(cap);
+        (status, dst, dst_len)
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // SAFETY: a live handle, freed once.
+        unsafe { numcodecs_codec_free(self.0) }
+    }
+}
+
+/// decode: decoded_size, decode into caller buffers of several capacities, and decode_alloc must give
+/// documented statuses, never write past the buffer, and agree with each other.
+pub fn decode(data: &[u8]) {
+    let Some((&selector, input)) = data.split_first() else { return };
+    let config = select_config(selector);
+    let codec = Handle::new(config);
+    let size = codec.decoded_size(input);
+    let allocated = codec.decode_alloc(input);
+
+    if let (Ok(size), Ok(decoded)) = (&size, &allocated) {
+        assert_eq!(*size, decoded.len(), "{config}: decoded_size says {size} but decode_alloc gave {} bytes", decoded.len());
+    }
+    if let (Err(NUMCODECS_CORRUPT_DATA | NUMCODECS_LIMIT_EXCEEDED), Ok(decoded)) = (&size, &allocated) {
+        panic!("{config}: decoded_size refused the header ({size:?}) but decode_alloc decoded {} bytes", decoded.len());
+    }
+
+    // Capacities: the exact size, one byte short, and a roomy buffer.
+    let exact = match (&size, &allocated) {
+        (_, Ok(decoded)) => Some(decoded.len()),
+        (Ok(size), _) => Some(*size),
+        _ => None,
+    };
+    let mut caps = vec![4096];
+    if let Some(exact) = exact.filter(|&n| n <= HARNESS_MAX_BUFFER) {
+        caps.push(exact);
+        if exact > 0 {
+            caps.push(exact - 1);
+        }
+        caps.push(exact + 100);
+    }
+    for cap in caps {
+        let (status, dst, dst_len) = codec.decode_into(input, cap);
+        match (&allocated, status) {
+            (Ok(decoded), NUMCODECS_OK) => {
+                assert_eq!(&dst[..dst_len], &decoded[..], "{config}: decode into {cap} bytes and decode_alloc disagree")
+            }
+            (Ok(decoded), NUMCODECS_BUFFER_TOO_SMALL) => {
+                assert!(cap < decoded.len(), "{config}: BUFFER_TOO_SMALL with cap {cap} for {} decoded bytes", decoded.len())
+            }
+            (Ok(decoded), other) => panic!("{config}: decode_alloc gave {} bytes but decode into {cap} bytes gave {other:?}", decoded.len()),
+            (Err(alloc_status), NUMCODECS_OK) => panic!("{config}: decode into {cap} bytes succeeded but decode_alloc gave {alloc_status:?}"),
+            (Err(_), _) => {}
+        }
+    }
+}
+
+/// The dtypes the roundtrip target picks from: every kind, both byte orders, item sizes from 1 to 300.
+pub const DTYPES: &[&str] = &["|u1", "|b1", "|i1", "<i2", ">i2", "<u4", ">i8", "<f2", "<f4", ">f8", "<c16", "|S3", "<U2", "<M8[ns]", "|V300"];
+
+/// roundtrip: encode_bound + encode and encode_alloc agree byte for byte, a buffer of exactly the
+/// encoded size suffices and one byte less does not, and decoding gives the input back exactly.
+pub fn roundtrip(data: &[u8]) {
+    let [selector, dtype_selector, shape_selector, payload @ ..] = data else { return };
+    // lzma format 0 (auto) only decodes; every other configuration must encode.
+    let encoders: Vec<&str> = configs().into_iter().filter(|c| !c.contains(r#""format":0"#)).collect();
+    let config = encoders[*selector as usize % encoders.len()];
+    let dtype = DTYPES[*dtype_selector as usize % DTYPES.len()];
+    let dtype_c = format!("{dtype}\0");
+    let itemsize = match dtype {
+        "<U2" => 8, // U counts 4-byte characters
+        "<M8[ns]" => 8,
+        _ => dtype[2..].parse::<usize>().expect("DTYPES entries end in their item size"),
+    };
+    let items = payload.len() / itemsize;
+    let payload = &payload[..items * itemsize];
+    // Shape: none (1-D over the buffer), 1-D, or 2-D with a divisor of the item count as first extent.
+    let shape: Option<Vec<usize>> = match shape_selector % 3 {
+        0 => None,
+        1 => Some(vec![items]),
+        _ if items == 0 => Some(vec![0, usize::from(*shape_selector)]),
+        _ => {
+            let mut rows = 1 + usize::from(shape_selector / 3) % items;
+            while items % rows != 0 {
+                rows -= 1;
+            }
+            Some(vec![rows, items / rows])
+        }
+    };
+    let info = numcodecs_array_info {
+        dtype: dtype_c.as_ptr().cast(),
+        shape: shape.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+        ndim: shape.as_ref().map_or(0, |s| s.len()),
+    };
+    let what = format!("{config} {dtype} shape {shape:?} ({} bytes)", payload.len());
+    let codec = Handle::new(config);
+
+    let mut bound = 0usize;
+    // SAFETY: live handle, info and out-parameter.
+    let status = unsafe { numcodecs_encode_bound(codec.0, payload.len(), &info, &mut bound) };
+    expect_status(status, &[NUMCODECS_OK], &format!("{what}: encode_bound"));
+    assert!(bound <= HARNESS_MAX_BUFFER, "{what}: encode bound {bound} for {} bytes", payload.len());
+
+    let encode_into = |cap: usize| -> (numcodecs_status, Vec<u8>, usize) {
+        let mut dst = vec![CANARY; cap + CANARY_LEN];
+        let mut dst_len = 0xDEAD_BEEF_usize;
+        // SAFETY: live slices; dst has cap writable bytes.
+        let status = unsafe { numcodecs_encode(codec.0, payload.as_ptr().cast(), payload.len(), &info, dst.as_mut_ptr().cast(), cap, &mut dst_len) };
+        expect_status(status, &[NUMCODECS_OK, NUMCODECS_BUFFER_TOO_SMALL], &format!("{what}: encode into {cap} bytes"));
+        assert!(dst[cap..].iter().all(|&b| b == CANARY), "{what}: encode into {cap} bytes wrote past dst_cap");
+        dst.truncate(cap);
+        (status, dst, dst_len)
+    };
+    let (status, dst, encoded_len) = encode_into(bound);
+    assert_eq!(status, NUMCODECS_OK, "{what}: encode into encode_bound bytes: {}", last_error());
+    assert!(encoded_len <= bound, "{what}: encoded {encoded_len} bytes > bound {bound}");
+    let encoded = dst[..encoded_len].to_vec();
+
+    let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+    // SAFETY: live slices and out-parameters.
+    let status = unsafe { numcodecs_encode_alloc(codec.0, payload.as_ptr().cast(), payload.len(), &info, &mut out, &mut out_len) };
+    expect_status(status, &[NUMCODECS_OK], &format!("{what}: encode_alloc"));
+    assert!(!out.is_null(), "{what}: encode_alloc OK with a NULL buffer");
+    // SAFETY: the library returned out_len bytes at out.
+    let allocated = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();
+    // SAFETY: returned by an _alloc call, freed once.
+    unsafe { numcodecs_bytes_free(out, out_len) };
+    assert_eq!(allocated, encoded, "{what}: encode and encode_alloc differ");
+
+    let (status, dst, len) = encode_into(encoded_len);
+    assert_eq!(status, NUMCODECS_OK, "{what}: encode into exactly {encoded_len} bytes: {}", last_error());
+    assert_eq!(&dst[..len], &encoded[..], "{what}: encode into an exact buffer gave other bytes");
+    if encoded_len > 0 {
+        let (status, _, needed) = encode_into(encoded_len - 1);
+        assert_eq!(status, NUMCODECS_BUFFER_TOO_SMALL, "{what}: encode into {} bytes (one short)", encoded_len - 1);
+        assert!(needed == 0xDEAD_BEEF || needed >= encoded_len, "{what}: one short reports needed {needed}");
+    }
+
+    match codec.decoded_size(&encoded) {
+        Ok(size) => assert_eq!(size, payload.len(), "{what}: decoded_size of our own encoding"),
+        Err(status) => assert_eq!(status, NUMCODECS_SIZE_UNKNOWN, "{what}: decoded_size of our own encoding: {}", last_error()),
+    }
+    let decoded = codec.decode_alloc(&encoded).unwrap_or_else(|s| panic!("{what}: decode_alloc of our own encoding: {s:?}: {}", last_error()));
+    assert_eq!(decoded, payload, "{what}: decode_alloc did not give the input back");
+    let (status, dst, len) = codec.decode_into(&encoded, payload.len());
+    assert_eq!(status, NUMCODECS_OK, "{what}: decode into exactly {} bytes: {}", payload.len(), last_error());
+    assert_eq!(&dst[..len], payload, "{what}: decode did not give the input back");
+}
+
+/// A small, compressible and not entirely regular buffer that codecs created by the config target encode.
+fn probe_data() -> Vec<u8> {
+    (0..1024u32).map(|i| (i / 7 ^ i.wrapping_mul(2654435761) >> 28) as u8).collect()
+}
+
+/// config: any bytes as a configuration; when accepted, the printed configuration is accepted again and
+/// prints identically, the id matches, and the codec round-trips a small buffer.
+pub fn config(data: &[u8]) {
+    let codec = match Handle::from_json(data) {
+        Ok(codec) => codec,
+        Err(status) => {
+            expect_status(status, &[NUMCODECS_INVALID_CONFIG, NUMCODECS_UNKNOWN_CODEC], "from_json");
+            return;
+        }
+    };
+    let printed = codec.config();
+    let id = codec.id();
+    assert!(printed.starts_with(&format!(r#"{{"id":"{id}""#)), "config {printed} does not start with its id {id:?}");
+    let again = Handle::from_json(printed.as_bytes())
+        .unwrap_or_else(|status| panic!("the printed config {printed} is refused: {status:?}: {}", last_error()));
+    assert_eq!(again.config(), printed, "config does not round-trip (input {:?})", String::from_utf8_lossy(data));
+    assert_eq!(again.id(), id);
+
+    // lzma format 0 decodes only; everything else must encode the probe and decode it back.
+    if printed.contains(r#""format":0"#) {
+        return;
+    }
+    let probe = probe_data();
+    let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+    // SAFETY: live slices and out-parameters; NULL info means bytes.
+    let status = unsafe { numcodecs_encode_alloc(codec.0, probe.as_ptr().cast(), probe.len(), ptr::null(), &mut out, &mut out_len) };
+    // INVALID_CONFIG although numcodecs_encode_alloc does not document it: numcodecs accepts some
+    // configurations and refuses them only when encoding (lzma "check":5), and so do we.
+    expect_status(
+        status,
+        &[NUMCODECS_OK, NUMCODECS_UNSUPPORTED, NUMCODECS_LIMIT_EXCEEDED, NUMCODECS_INVALID_CONFIG],
+        &format!("{printed}: encode_alloc"),
+    );
+    if status != NUMCODECS_OK {
+        return;
+    }
+    // SAFETY: the library returned out_len bytes at out.
+    let encoded = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();
+    // SAFETY: returned by an _alloc call, freed once.
+    unsafe { numcodecs_bytes_free(out, out_len) };
+    let decoded = codec.decode_alloc(&encoded).unwrap_or_else(|s| panic!("{printed}: decoding its own encoding: {s:?}: {}", last_error()));
+    assert!(decoded == probe, "{printed}: round trip changed the data");
+}
+
+const COMPLIBS: &[&str] = &["BloscLZ", "LZ4", "Snappy", "Zlib", "Zstd"];
+
+/// blosc_helpers: the header readers agree with each other; decompress_partial gives documented statuses,
+/// stays within its buffer, writes `nitems * typesize` bytes, and those equal the same items of a full
+/// decode whenever that succeeds.
+pub fn blosc_helpers(data: &[u8]) {
+    let [start, nitems, cap_selector, src @ ..] = data else { return };
+    let (start, nitems) = (usize::from(*start), usize::from(*nitems));
+    let header_statuses = [NUMCODECS_OK, NUMCODECS_CORRUPT_DATA];
+
+    let (mut nbytes, mut cbytes, mut blocksize) = (0usize, 0usize, 0usize);
+    // SAFETY: live slice and out-parameters.
+    let sizes = unsafe { numcodecs_blosc_cbuffer_sizes(src.as_ptr().cast(), src.len(), &mut nbytes, &mut cbytes, &mut blocksize) };
+    expect_status(sizes, &header_statuses, "cbuffer_sizes");
+    let (mut typesize, mut shuffle, mut memcpyed) = (0usize, -1, -1);
+    // SAFETY: as above.
+    let meta = unsafe { numcodecs_blosc_cbuffer_metainfo(src.as_ptr().cast(), src.len(), &mut typesize, &mut shuffle, &mut memcpyed) };
+    expect_status(meta, &header_statuses, "cbuffer_metainfo");
+    let mut complib: *const c_char = ptr::null();
+    // SAFETY: as above.
+    let lib = unsafe { numcodecs_blosc_cbuffer_complib(src.as_ptr().cast(), src.len(), &mut complib) };
+    expect_status(lib, &header_statuses, "cbuffer_complib");
+    // Like numcodecs, the readers only check that a blosc 1.x header is there and report its fields as
+    // they are (cbytes 0 included); complib also refuses an unknown library code.
+    assert!(sizes == meta, "header readers disagree: sizes {sizes:?}, metainfo {meta:?}");
+    if sizes != NUMCODECS_OK {
+        assert_ne!(lib, NUMCODECS_OK, "complib accepted a header cbuffer_sizes refused");
+        return;
+    }
+    assert!(matches!(shuffle, 0..=2) && matches!(memcpyed, 0 | 1), "metainfo: shuffle {shuffle}, memcpyed {memcpyed}");
+    if lib == NUMCODECS_OK {
+        // SAFETY: a static NUL-terminated string on success.
+        let name = unsafe { CStr::from_ptr(complib) }.to_str().unwrap();
+        assert!(COMPLIBS.contains(&name), "complib {name:?}");
+    }
+
+    let cap = match cap_selector % 4 {
+        0 => nitems.saturating_mul(typesize),
+        1 => nitems.saturating_mul(typesize).saturating_sub(1),
+        2 => usize::from(*cap_selector) * 16,
+        _ => 0,
+    }
+    .min(HARNESS_MAX_BUFFER);
+    let mut dst = vec![CANARY; cap + CANARY_LEN];
+    let mut dst_len = 0xDEAD_BEEF_usize;
+    // SAFETY: live slices; dst has cap writable bytes.
+    let status = unsafe { numcodecs_blosc_decompress_partial(src.as_ptr().cast(), src.len(), start, nitems, dst.as_mut_ptr().cast(), cap, &mut dst_len) };
+    let what = format!("decompress_partial(start {start}, nitems {nitems}, cap {cap}; nbytes {nbytes}, typesize {typesize})");
+    expect_status(status, &[NUMCODECS_OK, NUMCODECS_INVALID_ARGUMENT, NUMCODECS_BUFFER_TOO_SMALL, NUMCODECS_CORRUPT_DATA], &what);
+    assert!(dst[cap..].iter().all(|&b| b == CANARY), "{what}: wrote past dst_cap");
+    if status != NUMCODECS_OK {
+        return;
+    }
+    assert_eq!(dst_len, nitems * typesize, "{what}: wrote {dst_len} bytes");
+    let codec = Handle::new(r#"{"id":"blosc"}"#);
+    if let Ok(full) = codec.decode_alloc(src) {
+        let range = start * typesize..(start + nitems) * typesize;
+        assert!(range.end <= full.len(), "{what}: items beyond the {} decoded bytes were returned", full.len());
+        assert!(dst[..dst_len] == full[range], "{what}: differs from the same items of a full decode");
+    }
+}
