@@ -153,10 +153,10 @@ pub unsafe extern "C" fn numcodecs_blosc_decompress_partial(
 ) -> numcodecs_status {
     guard(|| {
         check_out(dst_len, "dst_len")?;
+        check_no_overlap(src.cast(), src_len, dst.cast_const().cast(), dst_cap)?;
         // SAFETY (both): the caller's contract; NULL checked by the helpers.
         let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
         let dst = unsafe { output_bytes(dst.cast(), dst_cap, "dst")? };
-        check_no_overlap(src, dst)?;
         match blosc::decompress_partial_into(src, start, nitems, dst) {
             Ok(written) => {
                 // SAFETY: passed check_out.

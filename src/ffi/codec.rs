@@ -231,9 +231,9 @@ pub unsafe extern "C" fn numcodecs_encode(
         // SAFETY (all four): see the function's contract.
         let handle = unsafe { codec_ref(codec)? };
         check_out(dst_len, "dst_len")?;
+        check_no_overlap(src.cast(), src_len, dst.cast_const().cast(), dst_cap)?;
         let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
         let dst = unsafe { output_bytes(dst.cast(), dst_cap, "dst")? };
-        check_no_overlap(src, dst)?;
         let info = unsafe { array_info(info)? };
         info.check_len(src.len())?;
         let result = handle.codec.encode_into(src, &info, dst);
@@ -324,9 +324,9 @@ pub unsafe extern "C" fn numcodecs_decode(
         // SAFETY (all three): see the function's contract.
         let handle = unsafe { codec_ref(codec)? };
         check_out(dst_len, "dst_len")?;
+        check_no_overlap(src.cast(), src_len, dst.cast_const().cast(), dst_cap)?;
         let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
         let dst = unsafe { output_bytes(dst.cast(), dst_cap, "dst")? };
-        check_no_overlap(src, dst)?;
         let result = handle.codec.decode_into(src, dst);
         // SAFETY: dst_len passed check_out.
         unsafe { with_needed_size(dst_len, result) }
