@@ -3,7 +3,9 @@
 #
 #   ./scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-#   smoke:          ./scripts/fuzz.sh 10                    (10 s per target, ~1 min once built)
+#   smoke:          ./scripts/fuzz.sh 10                    (10 s per target: ~1 min once built; from a fresh
+#                                                            clone ~6 min on 2 loaded cores: cargo-fuzz install
+#                                                            ~1 min, fuzz crate build 3-4 min)
 #   long campaign:  ./scripts/fuzz.sh 3600                  (an hour per target; the corpora grow across runs)
 #   one target:     ./scripts/fuzz.sh 600 decode
 #
@@ -17,6 +19,10 @@
 # the library deliberately allows single allocations up to its decoded-size limit of 4 GiB (lzma
 # decoders: that plus 64 MiB), e.g. a dictionary an lzma header asks for; libFuzzer would otherwise report
 # every such allocation over the RSS limit as out-of-memory.
+#
+# Coverage guidance covers the Rust code only (ours, libbz2-rs-sys): the C libraries are built by GCC,
+# which gets -fsanitize=address but has no libFuzzer coverage instrumentation, so zlib, xz, zstd, lz4 and
+# c-blosc are exercised with ASan but their branches do not steer the fuzzer.
 #
 # Prints per target the executions, coverage (cov: edges, ft: features) and corpus size libFuzzer
 # reports, and exits non-zero if any target crashed, failed an assertion, timed out or ran out of memory;
