@@ -213,8 +213,9 @@ pub unsafe extern "C" fn numcodecs_encode_bound(codec: *const numcodecs_codec, s
 /// @param dst     Destination of `dst_cap` bytes; must not overlap `src`. `numcodecs_encode_bound` bytes always fit.
 /// @param dst_len Receives the encoded length on success; on `NUMCODECS_BUFFER_TOO_SMALL`, the needed size
 ///                when known (otherwise left untouched).
-/// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED`
-///         or `NUMCODECS_UNSUPPORTED`.
+/// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED`,
+///         `NUMCODECS_UNSUPPORTED`, or `NUMCODECS_INVALID_CONFIG` for a configuration numcodecs accepts but
+///         can only decode with (e.g. lzma `format` 0, or a `check` liblzma does not know).
 ///
 /// Thread safety: safe from any thread, also concurrently on the same handle.
 #[no_mangle]
