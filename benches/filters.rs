@@ -3,11 +3,13 @@
 //! `python benches/numcodecs_filters_reference.py` in a venv with numcodecs 0.16.6.
 //! Issue 3's target for the checksum codecs: at least 3x numcodecs and at least half of memcpy.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use numcodecs::codecs::{codec_from_json, ArrayInfo, DType};
 
-const N_BYTES: usize = 4 << 20;
+mod common;
+
+use common::{best_time, datasets, mb_per_s, N_BYTES};
 
 pub const CONFIGS: &[&str] = &[
     r#"{"id":"crc32"}"#,
@@ -19,32 +21,9 @@ pub const CONFIGS: &[&str] = &[
     r#"{"id":"base64"}"#,
 ];
 
-fn h(i: u64) -> u64 {
-    ((i * 2654435761) & 0xFFFF_FFFF) >> 24
-}
-
 /// benches/compressors.rs' "f4-smooth" dataset (checksums do not care about the content).
 fn dataset() -> Vec<u8> {
-    let n4 = (N_BYTES / 4) as u64;
-    (0..n4).flat_map(|i| ((i / 64) as f32 * 0.5f32 + h(i) as f32 / 256f32).to_le_bytes()).collect()
-}
-
-/// Runs `f` repeatedly for at least `min_time` (and 3 times) and returns the best time of one run.
-fn best_time(min_time: Duration, mut f: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    let mut best = Duration::MAX;
-    let mut runs = 0;
-    while runs < 3 || start.elapsed() < min_time {
-        let t = Instant::now();
-        f();
-        best = best.min(t.elapsed());
-        runs += 1;
-    }
-    best
-}
-
-fn mb_per_s(bytes: usize, time: Duration) -> f64 {
-    bytes as f64 / time.as_secs_f64() / 1e6
+    datasets().swap_remove(0).2
 }
 
 fn main() {
