@@ -185,7 +185,7 @@ else
   failures=$((failures + 1))
 fi
 [ $rust_asan = 1 ] && run_section "C tests against the library built with -Zsanitizer=address (nightly)" rust_asan_build
-[ $miri = 1 ] && run_section "pure-Rust unit tests under miri (nightly)" miri_tests
+[ $miri = 1 ] && run_section "pure-Rust tests (core units, tests/ffi_contract.rs) under miri (nightly)" miri_tests
 
 printf '\n%s==== summary (%ss) ====%s\n' "$bold" "$(( $(date +%s) - total_start ))" "$reset"
 printf '  %s\n' "${results[@]}"
