@@ -136,10 +136,10 @@ pub unsafe extern "C" fn numcodecs_codec_free(codec: *mut numcodecs_codec) {
 #[no_mangle]
 pub unsafe extern "C" fn numcodecs_codec_id(codec: *const numcodecs_codec) -> *const c_char {
     // SAFETY: the caller's contract: NULL or a live handle.
-    match unsafe { codec.as_ref() } {
+    guard_value(std::ptr::null(), || match unsafe { codec.as_ref() } {
         Some(handle) => handle.id.as_ptr(),
         None => std::ptr::null(),
-    }
+    })
 }
 
 /// Writes the codec's configuration as compact JSON, exactly as numcodecs' `get_config()` has it (every

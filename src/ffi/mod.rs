@@ -137,7 +137,8 @@ pub extern "C" fn numcodecs_last_error() -> *const c_char {
 /// @return A static NUL-terminated string. Thread safety: safe from any thread.
 #[no_mangle]
 pub extern "C" fn numcodecs_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    // Nothing here can panic; the guard is the house rule for every exported body.
+    guard_value(std::ptr::null(), || concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
 }
 
 /// A static name for a status value, e.g. `"NUMCODECS_CORRUPT_DATA"`; `"NUMCODECS_UNKNOWN_STATUS"` for
@@ -146,7 +147,11 @@ pub extern "C" fn numcodecs_version() -> *const c_char {
 /// Thread safety: safe from any thread.
 #[no_mangle]
 pub extern "C" fn numcodecs_status_name(status: c_int) -> *const c_char {
-    let name: &'static str = match status {
+    guard_value(std::ptr::null(), || status_name(status).as_ptr().cast())
+}
+
+fn status_name(status: c_int) -> &'static str {
+    match status {
         0 => "NUMCODECS_OK\0",
         1 => "NUMCODECS_INVALID_ARGUMENT\0",
         2 => "NUMCODECS_INVALID_CONFIG\0",
@@ -158,8 +163,7 @@ pub extern "C" fn numcodecs_status_name(status: c_int) -> *const c_char {
         8 => "NUMCODECS_LIMIT_EXCEEDED\0",
         9 => "NUMCODECS_INTERNAL\0",
         _ => "NUMCODECS_UNKNOWN_STATUS\0",
-    };
-    name.as_ptr().cast()
+    }
 }
 
 // ---- raw pointer helpers -------------------------------------------------------------------------
