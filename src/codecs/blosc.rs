@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use serde_json::{Map, Value};
 
-use super::{check_decoded_size, config_map, copy_into, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result};
+use super::{check_decoded_size, compress_to_vec, compress_with_bound_room, config_map, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result};
 use crate::sys::blosc::{self as sys, Header};
 
 /// Codec ids this module provides.
@@ -210,20 +210,12 @@ impl Codec for Blosc {
     }
 
     fn encode(&self, src: &[u8], info: &ArrayInfo) -> Result<Vec<u8>> {
-        let mut out = vec![0u8; self.encode_bound(src.len(), info)?];
-        let len = self.compress_into(src, info, &mut out)?;
-        out.truncate(len);
-        Ok(out)
+        compress_to_vec(self.encode_bound(src.len(), info)?, |out| self.compress_into(src, info, out))
     }
 
     fn encode_into(&self, src: &[u8], info: &ArrayInfo, dst: &mut [u8]) -> Result<usize> {
-        let bound = self.encode_bound(src.len(), info)?;
-        match dst.get_mut(..bound) {
-            Some(room) => self.compress_into(src, info, room),
-            // With less room blosc would give up on blocks it otherwise keeps: compress as numcodecs
-            // does, then copy or report the exact size needed.
-            None => copy_into(&self.encode(src, info)?, dst),
-        }
+        // numcodecs compresses into exactly encode_bound bytes; fewer could change the output.
+        compress_with_bound_room(self.encode_bound(src.len(), info)?, dst, |out| self.compress_into(src, info, out))
     }
 
     fn decoded_size(&self, src: &[u8]) -> Result<usize> {

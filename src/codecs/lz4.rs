@@ -13,7 +13,7 @@
 use lz4::block::{self, CompressionMode};
 use serde_json::{Map, Value};
 
-use super::{check_decoded_size, config_map, copy_into, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result};
+use super::{check_decoded_size, compress_to_vec, compress_with_bound_room, config_map, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result};
 
 /// Codec ids this module provides.
 pub(super) const CODECS: &[(&str, Constructor)] = &[("lz4", Lz4::from_params)];
@@ -142,20 +142,12 @@ impl Codec for Lz4 {
     }
 
     fn encode(&self, src: &[u8], info: &ArrayInfo) -> Result<Vec<u8>> {
-        let mut out = vec![0u8; self.encode_bound(src.len(), info)?];
-        let len = self.compress_into(src, &mut out)?;
-        out.truncate(len);
-        Ok(out)
+        compress_to_vec(self.encode_bound(src.len(), info)?, |out| self.compress_into(src, out))
     }
 
     fn encode_into(&self, src: &[u8], info: &ArrayInfo, dst: &mut [u8]) -> Result<usize> {
-        let bound = self.encode_bound(src.len(), info)?;
-        match dst.get_mut(..bound) {
-            // numcodecs compresses into exactly this much room; so do we, straight into the caller's buffer.
-            Some(room) => self.compress_into(src, room),
-            // Less room: encode as numcodecs does, then copy or report the exact size needed.
-            None => copy_into(&self.encode(src, info)?, dst),
-        }
+        // numcodecs compresses into exactly encode_bound bytes; fewer could change the output.
+        compress_with_bound_room(self.encode_bound(src.len(), info)?, dst, |out| self.compress_into(src, out))
     }
 
     fn decoded_size(&self, src: &[u8]) -> Result<usize> {

@@ -88,6 +88,25 @@ pub fn copy_into(bytes: &[u8], dst: &mut [u8]) -> Result<usize> {
     Ok(bytes.len())
 }
 
+/// Encoding for codecs whose output depends on the destination size (zstd, lz4, blosc take other paths
+/// with less room): numcodecs always compresses into `bound` bytes, so `compress` gets exactly that
+/// much room: the front of `dst` when it is large enough (no copy), else a scratch buffer whose result
+/// is copied, or whose size is reported through [`ErrorKind::BufferTooSmall`].
+pub fn compress_with_bound_room(bound: usize, dst: &mut [u8], compress: impl FnOnce(&mut [u8]) -> Result<usize>) -> Result<usize> {
+    match dst.get_mut(..bound) {
+        Some(room) => compress(room),
+        None => copy_into(&compress_to_vec(bound, compress)?, dst),
+    }
+}
+
+/// [`compress_with_bound_room`] into a new vector.
+pub fn compress_to_vec(bound: usize, compress: impl FnOnce(&mut [u8]) -> Result<usize>) -> Result<Vec<u8>> {
+    let mut out = vec![0u8; bound];
+    let len = compress(&mut out)?;
+    out.truncate(len);
+    Ok(out)
+}
+
 /// Builds a `get_config()` map: `"id"` first, then `entries` in order.
 pub fn config_map<const N: usize>(id: &str, entries: [(&str, Value); N]) -> Map<String, Value> {
     let mut map = Map::new();

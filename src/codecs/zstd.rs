@@ -14,7 +14,7 @@
 use serde_json::{Map, Value};
 use zstd::zstd_safe::{self, CCtx, CParameter, DCtx, InBuffer, OutBuffer, WriteBuf};
 
-use super::{check_decoded_size, config_map, copy_into, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result, DEFAULT_MAX_DECODED_SIZE};
+use super::{check_decoded_size, compress_to_vec, compress_with_bound_room, config_map, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result, DEFAULT_MAX_DECODED_SIZE};
 
 /// Codec ids this module provides.
 pub(super) const CODECS: &[(&str, Constructor)] = &[("zstd", Zstd::from_params)];
@@ -195,22 +195,12 @@ impl Codec for Zstd {
     }
 
     fn encode(&self, src: &[u8], info: &ArrayInfo) -> Result<Vec<u8>> {
-        let mut out = vec![0u8; self.encode_bound(src.len(), info)?];
-        let len = self.compress_into(src, &mut out)?;
-        out.truncate(len);
-        Ok(out)
+        compress_to_vec(self.encode_bound(src.len(), info)?, |out| self.compress_into(src, out))
     }
 
     fn encode_into(&self, src: &[u8], info: &ArrayInfo, dst: &mut [u8]) -> Result<usize> {
-        let bound = self.encode_bound(src.len(), info)?;
-        match dst.get_mut(..bound) {
-            // numcodecs compresses into ZSTD_compressBound bytes; with that much room we write straight
-            // into the caller's buffer and produce the same bytes.
-            Some(room) => self.compress_into(src, room),
-            // With less room zstd could take other paths, so compress as numcodecs does and copy (or
-            // report the exact size needed).
-            None => copy_into(&self.encode(src, info)?, dst),
-        }
+        // numcodecs compresses into exactly encode_bound bytes; fewer could change the output.
+        compress_with_bound_room(self.encode_bound(src.len(), info)?, dst, |out| self.compress_into(src, out))
     }
 
     fn decoded_size(&self, src: &[u8]) -> Result<usize> {
