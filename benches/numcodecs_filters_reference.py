@@ -4,16 +4,16 @@ Run in a venv with `pip install 'numcodecs[msgpack,pcodec,crc32c]==0.16.6'`:
     python benches/numcodecs_filters_reference.py
 """
 import json
+import os
 import re
-import time
+import sys
 import warnings
 
-import numpy as np
-
 warnings.simplefilter("ignore", DeprecationWarning)  # numcodecs warns that the crc32c package is deprecated
-import numcodecs  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from numcodecs_reference import N_BYTES, best_time, datasets  # noqa: E402  (same data and timing loop)
 
-N_BYTES = 4 << 20
+import numcodecs  # noqa: E402
 
 
 def configs():
@@ -23,24 +23,10 @@ def configs():
     return re.findall(r'r#"(.*?)"#', block)
 
 
-def h(i):
-    return ((i * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)) >> np.uint64(24)
-
-
 def dataset():
-    i = np.arange(N_BYTES // 4, dtype=np.uint64)
-    f4 = (i // np.uint64(64)).astype(np.float32) * np.float32(0.5) + h(i).astype(np.float32) / np.float32(256)
-    return f4.astype("<f4")
+    """numcodecs_reference.py's "f4-smooth" dataset (checksums do not care about the content)."""
+    return datasets()[0][1]
 
-
-def best_time(f, min_time=0.3):
-    start, best, runs = time.perf_counter(), float("inf"), 0
-    while runs < 3 or time.perf_counter() - start < min_time:
-        t = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t)
-        runs += 1
-    return best
 
 
 def main():
