@@ -74,6 +74,20 @@ pub trait Codec: Send + Sync + fmt::Debug {
         copy_into(&decoded, dst)
     }
 
+    /// The array the encoded chunk is, when `info` describes the input: what the next codec of a pipeline
+    /// sees (numcodecs hands each codec the previous codec's output, and blosc takes its typesize from
+    /// that array's itemsize). Compressors, checksums and base64 return bytes (`|u1`, 1-D), the default;
+    /// filters override it (`delta` with `astype` `<i2` gives a flat `<i2` array).
+    fn encoded_info(&self, _src_len: usize, _info: &ArrayInfo) -> Result<ArrayInfo> {
+        Ok(ArrayInfo::new(DType::bytes(), None))
+    }
+
+    /// The array `src` decodes to, when the stream or the configuration says (zfpy and pcodec streams
+    /// record dtype and shape; filters know their decoded dtype but not the shape), else `None`.
+    fn decoded_info(&self, _src: &[u8]) -> Result<Option<ArrayInfo>> {
+        Ok(None)
+    }
+
     /// The configuration as compact JSON, e.g. `{"id":"zstd","level":3,"checksum":false}`.
     fn config_json(&self) -> String {
         Value::Object(self.config()).to_string()
