@@ -174,3 +174,19 @@ fn lzma_alone_header_claiming_a_4_gib_dictionary_is_refused() {
     // SAFETY: a live handle, freed once.
     unsafe { numcodecs_codec_free(codec) };
 }
+
+/// A raw lzma stream's dictionary comes from the configuration, not from a header; the decoder checks
+/// it against the handle's limit too, before liblzma allocates it.
+#[test]
+fn lzma_raw_filter_chain_dictionary_counts_against_the_limit() {
+    let config = r#"{"id":"lzma","format":3,"filters":[{"id":33,"preset":1,"dict_size":268435456}]}"#;
+    let codec = create(config);
+    let data = vec![3u8; 1000];
+    let encoded = encode(codec, &data);
+    assert_eq!(decode_alloc(codec, &encoded).as_deref(), Ok(&data[..]), "default limit");
+    set_limit(codec, 1 << 20);
+    assert_eq!(decode_alloc(codec, &encoded), Err(NUMCODECS_LIMIT_EXCEEDED));
+    assert!(last_error().contains("decoder memory"), "{}", last_error());
+    // SAFETY: a live handle, freed once.
+    unsafe { numcodecs_codec_free(codec) };
+}

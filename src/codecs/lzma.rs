@@ -227,7 +227,19 @@ impl Lzma {
             FORMAT_ALONE => Stream::alone_decoder(decoder_memlimit()),
             FORMAT_AUTO => Stream::auto_decoder(decoder_memlimit()),
             _ => match self.filters.as_deref() {
-                Some(chain) => Stream::raw_decoder(chain),
+                Some(chain) => {
+                    // The .xz and .lzma decoders check their header's dictionary against the memory
+                    // limit; a raw stream's dictionary comes from the configuration (which may come
+                    // from an untrusted .zarray), so check it the same way before liblzma allocates it.
+                    let usage = xz::raw_decoder_memusage(chain).unwrap_or(0);
+                    if usage > decoder_memlimit() {
+                        return Err(Error::limit(format!(
+                            "{CODEC_ID}: the filter chain needs {usage} bytes of decoder memory, more than the limit of {} (the decoded-size limit, at most 1.5 GiB, plus 64 MiB)",
+                            decoder_memlimit()
+                        )));
+                    }
+                    Stream::raw_decoder(chain)
+                }
                 None => return Err(invalid("must specify filters for FORMAT_RAW")),
             },
         };
