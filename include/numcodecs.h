@@ -58,6 +58,12 @@
 #define NUMCODECS_BLOSC_MAX_THREADS 256
 
 /**
+ * The decoded-size limit a new handle starts with: 4 GiB on 64-bit targets. Decodes that would produce
+ * more fail with `NUMCODECS_LIMIT_EXCEEDED` before allocating; see `numcodecs_codec_set_max_decoded_size`.
+ */
+#define NUMCODECS_DEFAULT_MAX_DECODED_SIZE 4294967296
+
+/**
  * Result of every fallible function. Values are stable: new codes are only ever appended.
  */
 typedef enum numcodecs_status {
@@ -336,6 +342,35 @@ void numcodecs_codec_free(struct numcodecs_codec *codec);
  * Thread safety: safe from any thread.
  */
 const char *numcodecs_codec_id(const struct numcodecs_codec *codec);
+
+/**
+ * Sets the most bytes one decode through this handle may produce (the default is
+ * `NUMCODECS_DEFAULT_MAX_DECODED_SIZE`, 4 GiB). A chunk whose header claims more, or that expands to
+ * more, fails with `NUMCODECS_LIMIT_EXCEEDED` before anything that large is allocated; this is the guard
+ * against decompression bombs. `numcodecs_decode` is also bounded by its `dst_cap`; the limit matters
+ * most for `numcodecs_decode_alloc` and for formats that do not record their size (zlib, gzip, bz2,
+ * lzma). For lzma it also bounds the decoder's dictionary (the limit, at most 1.5 GiB, plus 64 MiB).
+ *
+ * @param max_decoded_size The limit in bytes; `SIZE_MAX` means no limit beyond what can be allocated
+ *                         (values above `PTRDIFF_MAX` act as `PTRDIFF_MAX`); 0 allows only empty chunks.
+ * @return `NUMCODECS_OK`, or `NUMCODECS_INVALID_ARGUMENT` when `codec` is NULL.
+ *
+ * Thread safety: safe from any thread, also while other threads use the handle: decodes that have
+ * already started keep the limit they started with.
+ */
+enum numcodecs_status numcodecs_codec_set_max_decoded_size(struct numcodecs_codec *codec,
+                                                           size_t max_decoded_size);
+
+/**
+ * The handle's decoded-size limit (see `numcodecs_codec_set_max_decoded_size`).
+ *
+ * @param max_decoded_size Receives the limit in bytes on success.
+ * @return `NUMCODECS_OK`, or `NUMCODECS_INVALID_ARGUMENT` when a pointer is NULL.
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_codec_max_decoded_size(const struct numcodecs_codec *codec,
+                                                       size_t *max_decoded_size);
 
 /**
  * Writes the codec's configuration as compact JSON, exactly as numcodecs' `get_config()` has it (every

@@ -224,6 +224,15 @@ public:
         return size;
     }
 
+    /** The most bytes one decode may produce (see numcodecs_codec_set_max_decoded_size). */
+    std::size_t max_decoded_size() const {
+        std::size_t limit = 0;
+        detail::check(numcodecs_codec_max_decoded_size(handle_, &limit));
+        return limit;
+    }
+    /** Sets the decoded-size limit; decodes over it throw numcodecs::error(NUMCODECS_LIMIT_EXCEEDED). */
+    void set_max_decoded_size(std::size_t limit) { detail::check(numcodecs_codec_set_max_decoded_size(handle_, limit)); }
+
     std::vector<std::uint8_t> encode(const std::vector<std::uint8_t> &src, const array_info &info = array_info()) const {
         return encode(src.data(), src.size(), info);
     }

@@ -7,6 +7,8 @@
 #   5. pkg-config consumers, shared and static
 #   6. numcodecs.h compiled as C (c99/c11/c17) and C++ (c++11..c++20), numcodecs.hpp as C++11..20
 #   7. examples/demo.c and the C example in README.md built against the installed library and run
+#   8. a fuzz smoke: every cargo-fuzz target for a few seconds (scripts/fuzz.sh; needs the nightly
+#      toolchain, and skips with the reason printed without it; NUMCODECS_SKIP_FUZZ=1 skips it)
 # Each section runs even if an earlier one failed (unless it needs the installed library); the script
 # ends with a summary and exits non-zero if anything failed.
 #
@@ -228,6 +230,15 @@ demo() {
   "$build/demo/readme_example"
 }
 
+fuzz_smoke() {
+  if [ "${NUMCODECS_SKIP_FUZZ:-0}" = 1 ]; then echo "skipped: NUMCODECS_SKIP_FUZZ=1"; return 0; fi
+  if ! cargo +nightly --version >/dev/null 2>&1; then
+    echo "skipped: no nightly toolchain (rustup toolchain install nightly), which cargo-fuzz needs"; return 0
+  fi
+  # Seconds per target: long enough to replay the seed corpus and mutate a little, short enough for CI.
+  ./scripts/fuzz.sh "${NUMCODECS_FUZZ_SECONDS:-5}"
+}
+
 # ---- run ------------------------------------------------------------------------------------------
 
 total_start=$(date +%s)
@@ -254,6 +265,8 @@ else
     skip_section "$name"
   done
 fi
+
+run_section "fuzz smoke (scripts/fuzz.sh)" fuzz_smoke
 
 printf '\n%s==== summary (%ss) ====%s\n' "$bold" "$(( $(date +%s) - total_start ))" "$reset"
 printf '  %s\n' "${results[@]}"

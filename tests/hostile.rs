@@ -216,3 +216,22 @@ fn damaged_checksum_codecs_report_corrupt_data_with_a_message() {
         }
     }
 }
+
+/// A codec added to the registry must be added to CONFIGS above, so the hostile suite covers it.
+#[test]
+fn every_registered_codec_is_covered() {
+    let mut len = 0usize;
+    // SAFETY: size query with a NULL destination and zero capacity.
+    let status = unsafe { numcodecs_registered_codecs(ptr::null_mut(), 0, &mut len) };
+    assert!(status == NUMCODECS_BUFFER_TOO_SMALL || status == NUMCODECS_OK, "{status:?}");
+    let mut buf = vec![0u8; len + 1];
+    // SAFETY: buf has len + 1 writable bytes.
+    let status = unsafe { numcodecs_registered_codecs(buf.as_mut_ptr().cast(), buf.len(), &mut len) };
+    assert_eq!(status, NUMCODECS_OK);
+    let ids: Vec<String> = serde_json::from_slice(&buf[..len]).unwrap();
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|id| !CONFIGS.iter().any(|config| config.contains(&format!(r#""id":"{id}""#))))
+        .collect();
+    assert!(missing.is_empty(), "tests/hostile.rs CONFIGS has no configuration for {missing:?}");
+}

@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 
 use super::error::{Error, ErrorKind, Result};
 use super::sink::OutputSink;
-use super::{config_map, ArrayInfo, Codec, Constructor, Params, DEFAULT_MAX_DECODED_SIZE};
+use super::{config_map, decode_limit, ArrayInfo, Codec, Constructor, Params};
 use crate::sys::lzma::{self as xz, Action, Filter, LzmaOptions, Ret, Stream};
 
 /// Codec ids this module provides.
@@ -42,10 +42,21 @@ const FORMAT_RAW: i32 = 3;
 /// Python's `check=-1`: the format's default (CRC64 for .xz, none otherwise).
 const CHECK_DEFAULT: i64 = -1;
 
-/// The most memory liblzma may use to decode (Python sets no limit). Only the dictionary is large; no
-/// stream that decodes within [`DEFAULT_MAX_DECODED_SIZE`] needs a larger one, so this refuses nothing
-/// legitimate on 64-bit targets but keeps a 20-byte header from claiming more than the output limit.
-const DECODER_MEMLIMIT: u64 = DEFAULT_MAX_DECODED_SIZE as u64 + (64 << 20);
+/// The largest dictionary any xz/lzma encoder writes (liblzma's and Python's `LZMA_DICT_SIZE_MAX`,
+/// 1.5 GiB). Decoders accept up to 4 GiB, but only a hand-made header claims more than this.
+const ENCODER_DICT_SIZE_MAX: u64 = 1536 << 20;
+
+/// liblzma's memory besides the dictionary is a few hundred KiB; this leaves ample room.
+const DECODER_MEMORY_OVERHEAD: u64 = 64 << 20;
+
+/// The most memory liblzma may use to decode (Python sets no limit). Only the dictionary is large, and
+/// liblzma allocates it whole from the header, before any output: a 13-byte .lzma header claiming a
+/// 4 GiB dictionary would get a 4 GiB allocation. The dictionary a real stream needs is at most
+/// [`ENCODER_DICT_SIZE_MAX`], and a stream whose dictionary exceeds the decoded-size limit is refused
+/// (with the default 4 GiB limit that refuses nothing an encoder writes).
+fn decoder_memlimit() -> u64 {
+    (decode_limit() as u64).min(ENCODER_DICT_SIZE_MAX) + DECODER_MEMORY_OVERHEAD
+}
 
 /// The lzma codec of numcodecs.
 #[derive(Debug, Clone, PartialEq)]
@@ -212,11 +223,23 @@ impl Lzma {
     /// module documentation).
     fn decoder(&self) -> Result<Stream> {
         let init = match self.format {
-            FORMAT_XZ => Stream::stream_decoder(DECODER_MEMLIMIT),
-            FORMAT_ALONE => Stream::alone_decoder(DECODER_MEMLIMIT),
-            FORMAT_AUTO => Stream::auto_decoder(DECODER_MEMLIMIT),
+            FORMAT_XZ => Stream::stream_decoder(decoder_memlimit()),
+            FORMAT_ALONE => Stream::alone_decoder(decoder_memlimit()),
+            FORMAT_AUTO => Stream::auto_decoder(decoder_memlimit()),
             _ => match self.filters.as_deref() {
-                Some(chain) => Stream::raw_decoder(chain),
+                Some(chain) => {
+                    // The .xz and .lzma decoders check their header's dictionary against the memory
+                    // limit; a raw stream's dictionary comes from the configuration (which may come
+                    // from an untrusted .zarray), so check it the same way before liblzma allocates it.
+                    let usage = xz::raw_decoder_memusage(chain).unwrap_or(0);
+                    if usage > decoder_memlimit() {
+                        return Err(Error::limit(format!(
+                            "{CODEC_ID}: the filter chain needs {usage} bytes of decoder memory, more than the limit of {} (the decoded-size limit, at most 1.5 GiB, plus 64 MiB)",
+                            decoder_memlimit()
+                        )));
+                    }
+                    Stream::raw_decoder(chain)
+                }
                 None => return Err(invalid("must specify filters for FORMAT_RAW")),
             },
         };

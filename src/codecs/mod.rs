@@ -21,6 +21,7 @@ pub mod lzma;
 pub mod zlib;
 pub mod zstd;
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -30,7 +31,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use params::{echo_given, Params};
 pub use registry::{codec_from_config, codec_from_json, register_codec, registered_codecs, Constructor};
 
-/// Decoders refuse to produce more than this many bytes unless told otherwise, so a small hostile stream
+/// Decoders refuse to produce more than this many bytes unless told otherwise ([`with_decode_limit`]), so a small hostile stream
 /// that claims (or expands to) terabytes fails with [`ErrorKind::LimitExceeded`] instead of exhausting memory.
 pub const DEFAULT_MAX_DECODED_SIZE: usize = if usize::BITS >= 64 { 1 << 32 } else { isize::MAX as usize };
 
@@ -131,12 +132,65 @@ pub fn config_map<const N: usize>(id: &str, entries: [(&str, Value); N]) -> Map<
     map
 }
 
-/// Fails with [`ErrorKind::LimitExceeded`] when a decoded size is over [`DEFAULT_MAX_DECODED_SIZE`].
+thread_local! {
+    /// The decoded-size limit of decodes running on this thread; see [`with_decode_limit`].
+    static DECODE_LIMIT: Cell<usize> = const { Cell::new(DEFAULT_MAX_DECODED_SIZE) };
+}
+
+/// The most bytes a decode on this thread may produce: [`DEFAULT_MAX_DECODED_SIZE`] unless a
+/// [`with_decode_limit`] call on this thread is running.
+pub fn decode_limit() -> usize {
+    DECODE_LIMIT.with(Cell::get)
+}
+
+/// Runs `f` with the decoded-size limit set to `limit` bytes on this thread, then restores the previous
+/// limit (also when `f` panics). Every decoder checks sizes against [`decode_limit`], so
+/// `with_decode_limit(1 << 20, || codec.decode(src))` refuses with [`ErrorKind::LimitExceeded`], before
+/// allocating, a stream that claims or expands to more than 1 MiB.
+///
+/// The limit is scoped to the call instead of being a `decode` argument so that every codec, including
+/// pipelines of codecs and codecs registered at run time, honours it through the same check.
+/// Values above `isize::MAX` (no allocation can be larger) are clamped to it.
+pub fn with_decode_limit<T>(limit: usize, f: impl FnOnce() -> T) -> T {
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DECODE_LIMIT.with(|cell| cell.set(self.0));
+        }
+    }
+    let _restore = Restore(DECODE_LIMIT.with(|cell| cell.replace(limit.min(isize::MAX as usize))));
+    f()
+}
+
+/// Fails with [`ErrorKind::LimitExceeded`] when a decoded size is over [`decode_limit`].
 pub fn check_decoded_size(codec_id: &str, size: u64) -> Result<usize> {
+    let limit = decode_limit();
     match usize::try_from(size) {
-        Ok(size) if size <= DEFAULT_MAX_DECODED_SIZE => Ok(size),
-        _ => Err(Error::limit(format!(
-            "{codec_id}: decoded size {size} exceeds the limit of {DEFAULT_MAX_DECODED_SIZE} bytes"
-        ))),
+        Ok(size) if size <= limit => Ok(size),
+        _ => Err(Error::limit(format!("{codec_id}: decoded size {size} exceeds the limit of {limit} bytes"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_limit_is_scoped_nested_and_restored_after_a_panic() {
+        assert_eq!(decode_limit(), DEFAULT_MAX_DECODED_SIZE);
+        with_decode_limit(100, || {
+            assert_eq!(decode_limit(), 100);
+            assert!(check_decoded_size("test", 100).is_ok());
+            assert_eq!(check_decoded_size("test", 101).unwrap_err().kind(), ErrorKind::LimitExceeded);
+            with_decode_limit(5, || assert_eq!(decode_limit(), 5));
+            assert_eq!(decode_limit(), 100);
+            let panicked = std::panic::catch_unwind(|| with_decode_limit(7, || panic!("codec bug")));
+            assert!(panicked.is_err());
+            assert_eq!(decode_limit(), 100);
+        });
+        assert_eq!(decode_limit(), DEFAULT_MAX_DECODED_SIZE);
+        with_decode_limit(usize::MAX, || assert_eq!(decode_limit(), isize::MAX as usize));
+        // Other threads keep their own limit.
+        with_decode_limit(1, || std::thread::spawn(|| assert_eq!(decode_limit(), DEFAULT_MAX_DECODED_SIZE)).join().unwrap());
     }
 }

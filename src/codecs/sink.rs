@@ -8,7 +8,7 @@
 //! that byte has exceeded it.
 
 use super::error::{Error, Result};
-use super::{check_decoded_size, DEFAULT_MAX_DECODED_SIZE};
+use super::{check_decoded_size, decode_limit};
 
 /// Bytes offered to the coder by the first growth step of a growing sink.
 const MIN_GROWTH: usize = 4 * 1024;
@@ -39,15 +39,15 @@ pub(crate) struct OutputSink<'a> {
 }
 
 impl<'a> OutputSink<'a> {
-    /// A growing sink for a decoder, limited to [`DEFAULT_MAX_DECODED_SIZE`]. `size_hint` is a guess of
+    /// A growing sink for a decoder, limited to [`decode_limit`]. `size_hint` is a guess of
     /// the output size (the first allocation; clamped to the limit).
     pub(crate) fn growing_decoded(codec_id: &'static str, size_hint: usize) -> Self {
-        Self::growing_with_limit(codec_id, size_hint, Some(DEFAULT_MAX_DECODED_SIZE))
+        Self::growing_with_limit(codec_id, size_hint, Some(decode_limit()))
     }
 
-    /// A sink that decodes into `dst`, limited to [`DEFAULT_MAX_DECODED_SIZE`].
+    /// A sink that decodes into `dst`, limited to [`decode_limit`].
     pub(crate) fn fixed_decoded(codec_id: &'static str, dst: &'a mut [u8]) -> Self {
-        Self::fixed_with_limit(codec_id, dst, Some(DEFAULT_MAX_DECODED_SIZE))
+        Self::fixed_with_limit(codec_id, dst, Some(decode_limit()))
     }
 
     /// A growing sink for an encoder whose output is at most `capacity` bytes (its encode bound).

@@ -14,7 +14,10 @@
 use serde_json::{Map, Value};
 use zstd::zstd_safe::{self, CCtx, CParameter, DCtx, InBuffer, OutBuffer, WriteBuf};
 
-use super::{check_decoded_size, compress_to_vec, compress_with_bound_room, config_map, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result, DEFAULT_MAX_DECODED_SIZE};
+use super::{check_decoded_size, compress_to_vec, compress_with_bound_room, config_map, echo_given, ArrayInfo, Codec, Constructor, Error, Params, Result};
+use super::decode_limit;
+#[cfg(test)]
+use super::DEFAULT_MAX_DECODED_SIZE;
 
 /// Codec ids this module provides.
 pub(super) const CODECS: &[(&str, Constructor)] = &[("zstd", Zstd::from_params)];
@@ -157,7 +160,7 @@ fn decode_stream<C: WriteBuf + ?Sized>(src: &[u8], out: &mut C, mut grow: impl F
 }
 
 /// Streams frames of unknown size into a vector that grows up to `limit` bytes
-/// ([`DEFAULT_MAX_DECODED_SIZE`] outside tests).
+/// ([`decode_limit`] outside tests).
 fn decode_stream_vec(src: &[u8], limit: usize) -> Result<Vec<u8>> {
     // numcodecs starts at twice the input (at least ZSTD_DStreamOutSize()) and grows by that much each
     // time; we grow geometrically.
@@ -218,7 +221,7 @@ impl Codec for Zstd {
                 decode_known(src, &mut out)?;
                 Ok(out)
             }
-            None => decode_stream_vec(src, DEFAULT_MAX_DECODED_SIZE),
+            None => decode_stream_vec(src, decode_limit()),
         }
     }
 

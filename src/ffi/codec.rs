@@ -1,6 +1,7 @@
 //! Codec handles: creation from JSON, configuration, encode and decode (caller buffers and allocating).
 
 use std::ffi::{c_char, c_void, CString};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::codecs::{self, ArrayInfo, Codec, DType, Error, ErrorKind};
 
@@ -13,7 +14,35 @@ use super::{bounded_c_str, check_no_overlap, check_out, guard, guard_value, inpu
 pub struct numcodecs_codec {
     codec: Box<dyn Codec>,
     id: CString,
+    /// The decoded-size limit of this handle's decodes (`numcodecs_codec_set_max_decoded_size`). Atomic
+    /// because handles are shared between threads; a decode reads it once when it starts.
+    max_decoded_size: AtomicUsize,
 }
+
+impl numcodecs_codec {
+    pub(crate) fn new(codec: Box<dyn Codec>) -> Result<Self, Error> {
+        let id = CString::new(codec.codec_id()).map_err(|_| Error::internal("codec id contains NUL"))?;
+        Ok(numcodecs_codec { codec, id, max_decoded_size: AtomicUsize::new(codecs::DEFAULT_MAX_DECODED_SIZE) })
+    }
+
+    /// The codec, for encoding and for reading its configuration.
+    pub(crate) fn codec(&self) -> &dyn Codec {
+        &*self.codec
+    }
+
+    /// Runs a decode (or a decoded-size query) under this handle's decoded-size limit. Every path that
+    /// decodes through a handle goes through here, so the limit holds for all of them.
+    pub(crate) fn decoding<T>(&self, decode: impl FnOnce(&dyn Codec) -> T) -> T {
+        codecs::with_decode_limit(self.max_decoded_size.load(Ordering::Relaxed), || decode(&*self.codec))
+    }
+}
+
+/// The decoded-size limit a new handle starts with: 4 GiB on 64-bit targets. Decodes that would produce
+/// more fail with `NUMCODECS_LIMIT_EXCEEDED` before allocating; see `numcodecs_codec_set_max_decoded_size`.
+pub const NUMCODECS_DEFAULT_MAX_DECODED_SIZE: u64 = 4294967296;
+// A literal for cbindgen, which cannot evaluate the core's constant; this keeps the two equal.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(NUMCODECS_DEFAULT_MAX_DECODED_SIZE == codecs::DEFAULT_MAX_DECODED_SIZE as u64);
 
 /// Description of the array in a chunk, as numcodecs sees it: dtype and C-order shape.
 #[repr(C)]
@@ -107,9 +136,7 @@ pub unsafe extern "C" fn numcodecs_codec_from_json(json: *const c_char, json_len
         // SAFETY: json points to json_len readable bytes (caller's contract), checked for NULL.
         let bytes = unsafe { input_bytes(json.cast(), json_len, "json")? };
         let text = std::str::from_utf8(bytes).map_err(|e| Error::invalid_config(format!("configuration is not UTF-8: {e}")))?;
-        let codec = codecs::codec_from_json(text)?;
-        let id = CString::new(codec.codec_id()).map_err(|_| Error::internal("codec id contains NUL"))?;
-        let handle = Box::new(numcodecs_codec { codec, id });
+        let handle = Box::new(numcodecs_codec::new(codecs::codec_from_json(text)?)?);
         // SAFETY: out passed check_out.
         unsafe { write_out(out, Box::into_raw(handle)) };
         Ok(())
@@ -142,6 +169,47 @@ pub unsafe extern "C" fn numcodecs_codec_id(codec: *const numcodecs_codec) -> *c
     })
 }
 
+/// Sets the most bytes one decode through this handle may produce (the default is
+/// `NUMCODECS_DEFAULT_MAX_DECODED_SIZE`, 4 GiB). A chunk whose header claims more, or that expands to
+/// more, fails with `NUMCODECS_LIMIT_EXCEEDED` before anything that large is allocated; this is the guard
+/// against decompression bombs. `numcodecs_decode` is also bounded by its `dst_cap`; the limit matters
+/// most for `numcodecs_decode_alloc` and for formats that do not record their size (zlib, gzip, bz2,
+/// lzma). For lzma it also bounds the decoder's dictionary (the limit, at most 1.5 GiB, plus 64 MiB).
+///
+/// @param max_decoded_size The limit in bytes; `SIZE_MAX` means no limit beyond what can be allocated
+///                         (values above `PTRDIFF_MAX` act as `PTRDIFF_MAX`); 0 allows only empty chunks.
+/// @return `NUMCODECS_OK`, or `NUMCODECS_INVALID_ARGUMENT` when `codec` is NULL.
+///
+/// Thread safety: safe from any thread, also while other threads use the handle: decodes that have
+/// already started keep the limit they started with.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_codec_set_max_decoded_size(codec: *mut numcodecs_codec, max_decoded_size: usize) -> numcodecs_status {
+    guard(|| {
+        // SAFETY: see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        handle.max_decoded_size.store(max_decoded_size.min(isize::MAX as usize), Ordering::Relaxed);
+        Ok(())
+    })
+}
+
+/// The handle's decoded-size limit (see `numcodecs_codec_set_max_decoded_size`).
+///
+/// @param max_decoded_size Receives the limit in bytes on success.
+/// @return `NUMCODECS_OK`, or `NUMCODECS_INVALID_ARGUMENT` when a pointer is NULL.
+///
+/// Thread safety: safe from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_codec_max_decoded_size(codec: *const numcodecs_codec, max_decoded_size: *mut usize) -> numcodecs_status {
+    guard(|| {
+        // SAFETY: see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        check_out(max_decoded_size, "max_decoded_size")?;
+        // SAFETY: passed check_out.
+        unsafe { write_out(max_decoded_size, handle.max_decoded_size.load(Ordering::Relaxed)) };
+        Ok(())
+    })
+}
+
 /// Writes the codec's configuration as compact JSON, exactly as numcodecs' `get_config()` has it (every
 /// option, defaults filled in), NUL-terminated.
 ///
@@ -159,7 +227,7 @@ pub unsafe extern "C" fn numcodecs_codec_config(codec: *const numcodecs_codec, d
         check_out(len, "len")?;
         // SAFETY: dst has cap writable bytes (caller's contract).
         let dst = unsafe { output_bytes(dst.cast(), cap, "dst")? };
-        unsafe { write_c_string(&handle.codec.config_json(), dst, len) }
+        unsafe { write_c_string(&handle.codec().config_json(), dst, len) }
     })
 }
 
@@ -198,7 +266,7 @@ pub unsafe extern "C" fn numcodecs_encode_bound(codec: *const numcodecs_codec, s
         // SAFETY: see the function's contract.
         let info = unsafe { array_info(info)? };
         info.check_len(src_len)?;
-        let value = handle.codec.encode_bound(src_len, &info)?;
+        let value = handle.codec().encode_bound(src_len, &info)?;
         // SAFETY: checked above.
         unsafe { write_out(bound, value) };
         Ok(())
@@ -237,7 +305,7 @@ pub unsafe extern "C" fn numcodecs_encode(
         let dst = unsafe { output_bytes(dst.cast(), dst_cap, "dst")? };
         let info = unsafe { array_info(info)? };
         info.check_len(src.len())?;
-        let result = handle.codec.encode_into(src, &info, dst);
+        let result = handle.codec().encode_into(src, &info, dst);
         // SAFETY: dst_len passed check_out.
         unsafe { with_needed_size(dst_len, result) }
     })
@@ -267,9 +335,9 @@ pub unsafe extern "C" fn numcodecs_encode_alloc(
         let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
         let info = unsafe { array_info(info)? };
         info.check_len(src.len())?;
-        let bound = handle.codec.encode_bound(src.len(), &info)?;
+        let bound = handle.codec().encode_bound(src.len(), &info)?;
         let mut buffer = OwnedBytes::zeroed(bound)?;
-        let written = handle.codec.encode_into(src, &info, buffer.as_mut_slice())?;
+        let written = handle.codec().encode_into(src, &info, buffer.as_mut_slice())?;
         buffer.truncate(written)?;
         let (ptr, len) = buffer.into_raw();
         // SAFETY: both passed check_out.
@@ -295,7 +363,7 @@ pub unsafe extern "C" fn numcodecs_decoded_size(codec: *const numcodecs_codec, s
         let handle = unsafe { codec_ref(codec)? };
         check_out(size, "size")?;
         let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
-        let value = handle.codec.decoded_size(src)?;
+        let value = handle.decoding(|codec| codec.decoded_size(src))?;
         // SAFETY: checked above.
         unsafe { write_out(size, value) };
         Ok(())
@@ -328,7 +396,7 @@ pub unsafe extern "C" fn numcodecs_decode(
         check_no_overlap(src.cast(), src_len, dst.cast_const().cast(), dst_cap)?;
         let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
         let dst = unsafe { output_bytes(dst.cast(), dst_cap, "dst")? };
-        let result = handle.codec.decode_into(src, dst);
+        let result = handle.decoding(|codec| codec.decode_into(src, dst));
         // SAFETY: dst_len passed check_out.
         unsafe { with_needed_size(dst_len, result) }
     })
@@ -349,21 +417,21 @@ pub unsafe extern "C" fn numcodecs_decode_alloc(codec: *const numcodecs_codec, s
         check_out(out, "out")?;
         check_out(out_len, "out_len")?;
         let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
-        let buffer = match handle.codec.decoded_size(src) {
+        let buffer = handle.decoding(|codec| match codec.decoded_size(src) {
             Ok(size) => {
                 let mut buffer = OwnedBytes::zeroed(size)?;
-                let written = handle.codec.decode_into(src, buffer.as_mut_slice())?;
+                let written = codec.decode_into(src, buffer.as_mut_slice())?;
                 buffer.truncate(written)?;
-                buffer
+                Ok(buffer)
             }
             Err(e) if e.kind() == ErrorKind::SizeUnknown => {
-                let decoded = handle.codec.decode(src)?;
+                let decoded = codec.decode(src)?;
                 let mut buffer = OwnedBytes::zeroed(decoded.len())?;
                 buffer.as_mut_slice().copy_from_slice(&decoded);
-                buffer
+                Ok(buffer)
             }
-            Err(e) => return Err(e),
-        };
+            Err(e) => Err(e),
+        })?;
         let (ptr, len) = buffer.into_raw();
         // SAFETY: both passed check_out.
         unsafe {

@@ -343,6 +343,15 @@ pub(crate) fn raw_decoder_accepts(chain: &[Filter]) -> bool {
     unsafe { ffi::lzma_raw_decoder_memusage(raw.filters.as_ptr()) != u64::MAX }
 }
 
+/// The memory liblzma's raw decoder needs for `chain` (its dictionary, mostly), or `None` if the chain is
+/// invalid. Computed from the options without allocating anything.
+pub(crate) fn raw_decoder_memusage(chain: &[Filter]) -> Option<u64> {
+    let raw = RawChain::new(chain)?;
+    // SAFETY: a terminated chain whose options live in `raw` for the duration of the call.
+    let usage = unsafe { ffi::lzma_raw_decoder_memusage(raw.filters.as_ptr()) };
+    (usage != u64::MAX).then_some(usage)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

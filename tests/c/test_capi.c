@@ -727,6 +727,35 @@ static void test_limit_exceeded(void) {
     numcodecs_codec_free(zlib);
 }
 
+static void test_max_decoded_size(void) {
+    /* A zlib bomb in miniature: 64 KiB of zeros. Under a 1000-byte limit it is refused, whichever decode
+     * function is used; the limit is per handle and can be raised again. */
+    static uint8_t zeros[65536];
+    numcodecs_codec *zlib = codec_new("{\"id\":\"zlib\",\"level\":9}");
+    uint8_t *encoded = NULL, *out = BYTES_SENTINEL;
+    size_t encoded_len = 0, len = SIZE_SENTINEL, limit = SIZE_SENTINEL;
+    static uint8_t dst[2 * sizeof zeros];
+    if (zlib == NULL) return;
+    CHECK_STATUS(numcodecs_codec_max_decoded_size(zlib, &limit), NUMCODECS_OK);
+    CHECK(limit == (size_t)NUMCODECS_DEFAULT_MAX_DECODED_SIZE);
+    CHECK_STATUS(numcodecs_encode_alloc(zlib, zeros, sizeof zeros, NULL, &encoded, &encoded_len), NUMCODECS_OK);
+    CHECK_STATUS(numcodecs_codec_set_max_decoded_size(zlib, 1000), NUMCODECS_OK);
+    CHECK_STATUS(numcodecs_codec_max_decoded_size(zlib, &limit), NUMCODECS_OK);
+    CHECK(limit == 1000);
+    CHECK_STATUS(numcodecs_decode_alloc(zlib, encoded, encoded_len, &out, &len), NUMCODECS_LIMIT_EXCEEDED);
+    CHECK(out == BYTES_SENTINEL && len == SIZE_SENTINEL);
+    CHECK(strstr(numcodecs_last_error(), "limit") != NULL);
+    CHECK_STATUS(numcodecs_decode(zlib, encoded, encoded_len, dst, sizeof dst, &len), NUMCODECS_LIMIT_EXCEEDED);
+    CHECK_STATUS(numcodecs_codec_set_max_decoded_size(zlib, sizeof zeros), NUMCODECS_OK);
+    CHECK_STATUS(numcodecs_decode_alloc(zlib, encoded, encoded_len, &out, &len), NUMCODECS_OK);
+    CHECK(len == sizeof zeros && memcmp(out, zeros, len) == 0);
+    numcodecs_bytes_free(out, len);
+    CHECK_STATUS(numcodecs_codec_set_max_decoded_size(NULL, 1), NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_codec_max_decoded_size(zlib, NULL), NUMCODECS_INVALID_ARGUMENT);
+    numcodecs_bytes_free(encoded, encoded_len);
+    numcodecs_codec_free(zlib);
+}
+
 /* ---- the numcodecs.blosc helpers ----------------------------------------------------------- */
 
 static void test_blosc_header_helpers(void) {
@@ -983,6 +1012,7 @@ int main(void) {
     test_lz4_zero_size_long_block();
     test_size_unknown();
     test_limit_exceeded();
+    test_max_decoded_size();
     test_threads();
     test_blosc_header_helpers();
     test_blosc_decompress_partial();

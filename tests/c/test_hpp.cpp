@@ -132,6 +132,13 @@ int main() {
         std::size_t needed = 0;
         expect_error([&] { zstd.encode_into(sample.data(), nbytes, small.data(), small.size(), info); },
                      NUMCODECS_BUFFER_TOO_SMALL, &needed);
+        numcodecs::codec zlib(R"({"id":"zlib"})");
+        std::vector<std::uint8_t> chunk = zlib.encode(sample.data(), nbytes);
+        zlib.set_max_decoded_size(nbytes - 1);
+        CHECK(zlib.max_decoded_size() == nbytes - 1);
+        expect_error([&] { zlib.decode(chunk); }, NUMCODECS_LIMIT_EXCEEDED);
+        zlib.set_max_decoded_size(nbytes);
+        CHECK(zlib.decode(chunk).size() == nbytes);
     } catch (const numcodecs::error &e) {
         std::fprintf(stderr, "unexpected %s\n", e.what());
         CHECK(false);
