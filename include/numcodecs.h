@@ -311,8 +311,9 @@ int numcodecs_blosc_get_nthreads(void);
  *
  * A chain (id `"pipeline"`) is either a JSON array of such configurations, e.g.
  * `[{"id":"crc32"},{"name":"numcodecs.zstd","configuration":{"level":3}}]`, or a Zarr v2 object with
- * exactly the keys `"filters"` (a list of numcodecs configurations, or null) and `"compressor"` (one,
- * or null), e.g. `{"filters":null,"compressor":{"id":"blosc"}}`. Encoding applies the codecs in order
+ * the keys `"filters"` (a list of numcodecs configurations, or null) and `"compressor"` (one, or null),
+ * e.g. `{"filters":null,"compressor":{"id":"blosc"}}`; an absent key means null, other keys (a whole
+ * `.zarray`) are refused. Encoding applies the codecs in order
  * (filters, then the compressor), each seeing the array the previous one produced, as zarr-python 2
  * does (blosc after a filter that writes `<i2` shuffles 2-byte items); decoding applies them in
  * reverse. An empty chain stores chunks unchanged. `numcodecs_codec_config` prints the chain in the
@@ -350,7 +351,8 @@ const char *numcodecs_codec_id(const struct numcodecs_codec *codec);
 
 /**
  * Writes the codec's configuration as compact JSON, exactly as numcodecs' `get_config()` has it (every
- * option, defaults filled in), NUL-terminated.
+ * option, defaults filled in), NUL-terminated. A chain prints in the form it was created from (see
+ * `numcodecs_codec_from_json`).
  *
  * @param dst Destination, or NULL with `cap == 0` to query the size.
  * @param cap Capacity of `dst` in bytes; must be at least the JSON length + 1.

@@ -21,9 +21,13 @@
 //! entry given in Zarr v3 form printed as `{"name": "numcodecs.<id>", "configuration": {...}}` (what
 //! zarr-python 3 writes into `zarr.json` for numcodecs codecs: the configuration without `"id"`; we print
 //! numcodecs' default-filled `get_config()` there, and the `numcodecs.` name also for bare names such as
-//! `"zstd"`, since the configuration is numcodecs'), or the Zarr v2 object with `"filters"` as given
+//! `"zstd"`, since the configuration is numcodecs'; keys given there that `get_config()` omits, such as
+//! blosc's `typesize`, follow it, as zarr-python 3 keeps them), or the Zarr v2 object with `"filters"` as given
 //! (`null` or a list, `[]` included) and the compressor's `get_config()` or `null`. The id of every
 //! pipeline, one step or none included, is [`PIPELINE_ID`].
+//!
+//! The dtype flow is zarr-python 2's for every entry form. zarr-python 3 hands bytes-to-bytes codecs
+//! (blosc among them) a flat byte buffer, so its `numcodecs.blosc` without a `typesize` shuffles bytes.
 //!
 //! Errors name the failing step, numbered from 1 in encode order: `pipeline step 2 (zstd): ...`.
 
@@ -48,6 +52,9 @@ enum EntryForm {
 struct Step {
     codec: Box<dyn Codec>,
     form: EntryForm,
+    /// Zarr v3 entries: given configuration keys that `get_config()` leaves out (blosc's `typesize`),
+    /// printed after it, since zarr-python 3 keeps a numcodecs codec's configuration as given.
+    kept_keys: Map<String, Value>,
 }
 
 /// The JSON form the pipeline was created from.
@@ -87,7 +94,12 @@ fn build_step(index: usize, entry: &Value, numcodecs_only: bool) -> Result<Step>
         )));
     }
     let codec = codec_from_object(object).map_err(at_step(index))?;
-    Ok(Step { codec, form })
+    let mut kept_keys = Map::new();
+    if let (EntryForm::ZarrV3, Some(Value::Object(given))) = (form, object.get("configuration")) {
+        let printed = codec.config();
+        kept_keys = given.iter().filter(|(key, _)| !printed.contains_key(*key)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    }
+    Ok(Step { codec, form, kept_keys })
 }
 
 impl Pipeline {
@@ -145,6 +157,7 @@ impl Pipeline {
             EntryForm::Numcodecs => Value::Object(config),
             EntryForm::ZarrV3 => {
                 config.shift_remove("id");
+                config.extend(step.kept_keys.clone());
                 let mut entry = Map::new();
                 entry.insert("name".into(), Value::from(format!("numcodecs.{}", step.codec.codec_id())));
                 entry.insert("configuration".into(), Value::Object(config));
@@ -462,6 +475,11 @@ mod tests {
                 r#"[{"id":"adler32","location":"end"},{"name":"numcodecs.lz4","configuration":{"acceleration":2}}]"#,
             ),
             (r#"[{"id":"zlib","level":1}]"#, r#"[{"id":"zlib","level":1}]"#),
+            (
+                r#"[{"name":"blosc","configuration":{"typesize":4,"cname":"zstd","shuffle":"bitshuffle"}}]"#,
+                r#"[{"name":"numcodecs.blosc","configuration":{"cname":"zstd","clevel":5,"shuffle":2,"blocksize":0,"typesize":4}}]"#,
+            ),
+            (r#"[{"id":"blosc","typesize":4}]"#, r#"[{"id":"blosc","cname":"lz4","clevel":5,"shuffle":1,"blocksize":0}]"#),
             ("[]", "[]"),
             (r#"{"filters":null,"compressor":{"id":"zlib"}}"#, r#"{"filters":null,"compressor":{"id":"zlib","level":1}}"#),
             (r#"{"compressor":{"id":"zlib"}}"#, r#"{"filters":null,"compressor":{"id":"zlib","level":1}}"#),
