@@ -135,7 +135,9 @@ fn config_json_round_trips_and_fills_defaults() {
 fn bad_configs_are_refused_with_a_message() {
     for (json, expected) in [
         ("{", NUMCODECS_INVALID_CONFIG),
-        ("[]", NUMCODECS_INVALID_CONFIG),
+        // A list is a codec chain ("[]" is the empty one); its entries must be codec objects.
+        ("[7]", NUMCODECS_INVALID_CONFIG),
+        (r#"{"filters":5}"#, NUMCODECS_INVALID_CONFIG),
         (r#"{"level":1}"#, NUMCODECS_INVALID_CONFIG),
         (r#"{"id":5}"#, NUMCODECS_INVALID_CONFIG),
         (r#"{"id":"test.reverse","bogus":1}"#, NUMCODECS_INVALID_CONFIG),

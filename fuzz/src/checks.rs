@@ -347,7 +347,12 @@ pub fn config(data: &[u8]) {
     };
     let printed = codec.config();
     let id = codec.id();
-    assert!(printed.starts_with(&format!(r#"{{"id":"{id}""#)), "config {printed} does not start with its id {id:?}");
+    if id == "pipeline" {
+        // A codec chain prints as a list or as a Zarr v2 {"filters", "compressor"} object.
+        assert!(printed.starts_with('[') || printed.starts_with(r#"{"filters":"#), "chain config {printed} is neither a list nor a Zarr v2 object");
+    } else {
+        assert!(printed.starts_with(&format!(r#"{{"id":"{id}""#)), "config {printed} does not start with its id {id:?}");
+    }
     let again = Handle::from_json(printed.as_bytes())
         .unwrap_or_else(|status| panic!("the printed config {printed} is refused: {status:?}: {}", last_error()));
     assert_eq!(again.config(), printed, "config does not round-trip (input {:?})", String::from_utf8_lossy(data));

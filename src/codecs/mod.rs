@@ -2,7 +2,9 @@
 //!
 //! A [`Codec`] is created from its numcodecs configuration (`{"id": "zstd", "level": 3}`) through the
 //! registry ([`codec_from_json`], [`codec_from_config`]); [`register_codec`] adds codecs at run time, like
-//! numcodecs' `register_codec`. Codecs are immutable after construction and shared freely across threads.
+//! numcodecs' `register_codec`. A JSON array of configurations or a Zarr v2 `{"filters", "compressor"}`
+//! object builds a chain of codecs ([`Pipeline`]). Codecs are immutable after construction and shared
+//! freely across threads.
 #![forbid(unsafe_code)]
 
 mod dtype;
@@ -18,6 +20,7 @@ pub mod checksum;
 pub mod gzip;
 pub mod lz4;
 pub mod lzma;
+pub mod pipeline;
 pub mod zlib;
 pub mod zstd;
 
@@ -29,6 +32,7 @@ use serde_json::{Map, Value};
 pub use dtype::{ArrayInfo, ByteOrder, DType};
 pub use error::{Error, ErrorKind, Result};
 pub use params::{echo_given, Params};
+pub use pipeline::{Pipeline, PIPELINE_ID};
 pub use registry::{codec_from_config, codec_from_json, register_codec, registered_codecs, Constructor};
 
 /// Decoders refuse to produce more than this many bytes unless told otherwise ([`with_decode_limit`]), so a small hostile stream

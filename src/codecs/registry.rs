@@ -1,4 +1,5 @@
-//! The codec registry: numcodecs' `codec_id` (or Zarr v3 name) -> constructor.
+//! The codec registry: numcodecs' `codec_id` (or Zarr v3 name) -> constructor, and the entry point that
+//! also builds codec chains ([`Pipeline`]).
 
 use std::collections::BTreeMap;
 use std::sync::{OnceLock, RwLock};
@@ -6,6 +7,7 @@ use std::sync::{OnceLock, RwLock};
 use serde_json::{Map, Value};
 
 use super::error::{Error, ErrorKind, Result};
+use super::pipeline::Pipeline;
 use super::{Codec, Params};
 
 /// Builds a codec from its configuration (without the `id` key). Each codec module lists its own.
@@ -49,11 +51,27 @@ pub fn codec_from_json(json: &str) -> Result<Box<dyn Codec>> {
 }
 
 /// Builds a codec from its configuration: numcodecs' form `{"id": "zstd", "level": 3}` or Zarr v3's
-/// `{"name": "zstd", "configuration": {"level": 3}}` (also `"numcodecs.zstd"`).
+/// `{"name": "zstd", "configuration": {"level": 3}}` (also `"numcodecs.zstd"`), or a chain of codecs
+/// ([`Pipeline`]): a JSON array of such configurations, or a Zarr v2 object
+/// `{"filters": [...] | null, "compressor": {...} | null}`.
 pub fn codec_from_config(config: &Value) -> Result<Box<dyn Codec>> {
-    let Value::Object(object) = config else {
-        return Err(Error::invalid_config("a codec configuration must be a JSON object with an \"id\" key"));
-    };
+    match config {
+        Value::Array(entries) => Ok(Box::new(Pipeline::from_list(entries)?)),
+        Value::Object(object) if is_zarr_v2_chain(object) => Ok(Box::new(Pipeline::from_zarr_v2(object)?)),
+        Value::Object(object) => codec_from_object(object),
+        _ => Err(Error::invalid_config(
+            "a codec configuration must be a JSON object with an \"id\" key, or a list of them (a codec chain)",
+        )),
+    }
+}
+
+/// A Zarr v2 `{"filters", "compressor"}` object: it names no codec itself.
+fn is_zarr_v2_chain(object: &Map<String, Value>) -> bool {
+    !object.contains_key("id") && !object.contains_key("name") && (object.contains_key("filters") || object.contains_key("compressor"))
+}
+
+/// Builds one codec (never a chain) from its numcodecs or Zarr v3 configuration object.
+pub(super) fn codec_from_object(object: &Map<String, Value>) -> Result<Box<dyn Codec>> {
     let params = split_config(object)?;
     let constructor = {
         let map = registry().read().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -83,5 +101,7 @@ fn split_config(object: &Map<String, Value>) -> Result<Params> {
         let id = name.strip_prefix("numcodecs.").unwrap_or(name);
         return Ok(Params::new(id, configuration, true));
     }
-    Err(Error::invalid_config("a codec configuration needs an \"id\" (numcodecs) or \"name\" (Zarr v3) key"))
+    Err(Error::invalid_config(
+        "a codec configuration needs an \"id\" (numcodecs) or \"name\" (Zarr v3) key; a codec chain is a list of them or a Zarr v2 {\"filters\", \"compressor\"} object",
+    ))
 }

@@ -116,11 +116,23 @@ unsafe fn with_needed_size(len_out: *mut usize, result: Result<usize, Error>) ->
     }
 }
 
-/// Creates a codec from its JSON configuration.
+/// Creates a codec, or a chain of codecs, from its JSON configuration.
 ///
 /// Accepts numcodecs' `get_config()` form, e.g. `{"id":"zstd","level":3}` (missing options take numcodecs'
 /// defaults; unknown keys are refused), and the Zarr v3 form `{"name":"zstd","configuration":{...}}`
 /// (`"numcodecs.<id>"` names too).
+///
+/// A chain (id `"pipeline"`) is either a JSON array of such configurations, e.g.
+/// `[{"id":"crc32"},{"name":"numcodecs.zstd","configuration":{"level":3}}]`, or a Zarr v2 object with
+/// the keys `"filters"` (a list of numcodecs configurations, or null) and `"compressor"` (one, or null),
+/// e.g. `{"filters":null,"compressor":{"id":"blosc"}}`; an absent key means null, other keys (a whole
+/// `.zarray`) are refused. Encoding applies the codecs in order
+/// (filters, then the compressor), each seeing the array the previous one produced, as zarr-python 2
+/// does (blosc after a filter that writes `<i2` shuffles 2-byte items); decoding applies them in
+/// reverse. An empty chain stores chunks unchanged. `numcodecs_codec_config` prints the chain in the
+/// form it was given (entries given in Zarr v3 form as `{"name":"numcodecs.<id>","configuration":{...}}`),
+/// and error messages name the failing step: `pipeline step 2 (zstd): ...`. `numcodecs_decoded_size` of
+/// a chain of more than one codec returns `NUMCODECS_SIZE_UNKNOWN` (only decoding would tell).
 ///
 /// @param json     UTF-8 JSON text; need not be NUL-terminated.
 /// @param json_len Length of `json` in bytes.
@@ -211,7 +223,8 @@ pub unsafe extern "C" fn numcodecs_codec_max_decoded_size(codec: *const numcodec
 }
 
 /// Writes the codec's configuration as compact JSON, exactly as numcodecs' `get_config()` has it (every
-/// option, defaults filled in), NUL-terminated.
+/// option, defaults filled in), NUL-terminated. A chain prints in the form it was created from (see
+/// `numcodecs_codec_from_json`).
 ///
 /// @param dst Destination, or NULL with `cap == 0` to query the size.
 /// @param cap Capacity of `dst` in bytes; must be at least the JSON length + 1.

@@ -210,7 +210,7 @@ static void test_codec_from_json(void) {
     } while (0)
 
     EXPECT_CREATE_FAILS("{\"id\":\"zlib\"", NUMCODECS_INVALID_CONFIG);                 /* malformed JSON */
-    EXPECT_CREATE_FAILS("[\"zlib\"]", NUMCODECS_INVALID_CONFIG);                        /* not an object */
+    EXPECT_CREATE_FAILS("[\"zlib\"]", NUMCODECS_INVALID_CONFIG);            /* a chain of a non-object */
     EXPECT_CREATE_FAILS("{\"level\":1}", NUMCODECS_INVALID_CONFIG);                     /* no id */
     EXPECT_CREATE_FAILS("{\"id\":7}", NUMCODECS_INVALID_CONFIG);                        /* id not a string */
     EXPECT_CREATE_FAILS("{\"id\":\"zlib\",\"levle\":1}", NUMCODECS_INVALID_CONFIG);     /* unknown key */
@@ -992,6 +992,149 @@ static void test_threads(void) {
     }
 }
 
+/* ---- codec chains (pipelines) ------------------------------------------------------------------ */
+
+/* Encodes the sample (described as <f4) with a codec made from `json`; malloc'ed bytes, NULL on failure. */
+static uint8_t *encode_sample(const char *json, size_t *len) {
+    numcodecs_codec *codec = codec_new(json);
+    numcodecs_array_info info = sample_info();
+    size_t bound = 0;
+    uint8_t *out;
+    if (codec == NULL) return NULL;
+    CHECK_STATUS(numcodecs_encode_bound(codec, sizeof sample, &info, &bound), NUMCODECS_OK);
+    out = (uint8_t *)malloc(bound);
+    if (out != NULL && numcodecs_encode(codec, sample, sizeof sample, &info, out, bound, len) != NUMCODECS_OK) {
+        check_failed++;
+        fprintf(stderr, "encoding the sample with %s failed: %s\n", json, numcodecs_last_error());
+        free(out);
+        out = NULL;
+    }
+    numcodecs_codec_free(codec);
+    return out;
+}
+
+/* The configuration prints back in the form it was given, and that print re-creates the same chain. */
+static void check_config_round_trip(const char *json, const char *printed) {
+    numcodecs_codec *codec = codec_new(json), *again;
+    char *config, *config2;
+    if (codec == NULL) return;
+    CHECK(strcmp(numcodecs_codec_id(codec), "pipeline") == 0);
+    config = codec_config_string(codec);
+    CHECK(config != NULL && strcmp(config, printed) == 0);
+    if (config != NULL && strcmp(config, printed) != 0) fprintf(stderr, "  %s printed %s\n", json, config);
+    again = codec_new(printed);
+    if (again != NULL) {
+        config2 = codec_config_string(again);
+        CHECK(config2 != NULL && strcmp(config2, printed) == 0);
+        free(config2);
+        numcodecs_codec_free(again);
+    }
+    free(config);
+    numcodecs_codec_free(codec);
+}
+
+static void test_pipelines(void) {
+    const char *list = "[{\"id\":\"crc32\"},{\"name\":\"numcodecs.zstd\",\"configuration\":{\"level\":3}}]";
+    numcodecs_codec *chain = codec_new(list);
+    numcodecs_array_info info = sample_info();
+    size_t nbytes = sizeof sample, bound = SIZE_SENTINEL, enc_len = SIZE_SENTINEL, dec_len, size, len;
+    uint8_t *encoded = NULL, *decoded_alloc = BYTES_SENTINEL, *chunk, *alone;
+    float *decoded = (float *)malloc(nbytes);
+    numcodecs_codec *codec;
+    const char *text;
+
+    /* A list: crc32, then zstd. Encode, decode (exact buffer, allocated, one byte short), size. */
+    if (chain != NULL && decoded != NULL) {
+        CHECK(strcmp(numcodecs_codec_id(chain), "pipeline") == 0);
+        CHECK_STATUS(numcodecs_encode_bound(chain, nbytes, &info, &bound), NUMCODECS_OK);
+        encoded = (uint8_t *)malloc(bound);
+        CHECK_STATUS(numcodecs_encode(chain, sample, nbytes, &info, encoded, bound, &enc_len), NUMCODECS_OK);
+        CHECK(enc_len < nbytes && enc_len <= bound);
+        /* The zstd frame's content is the crc32 chunk: 4 bytes more than the sample. */
+        CHECK(encoded[0] == 0x28 && encoded[1] == 0xb5 && encoded[2] == 0x2f && encoded[3] == 0xfd);
+        /* Two codecs: only decoding would tell the size, and decoded_size never decodes. */
+        size = SIZE_SENTINEL;
+        CHECK_STATUS(numcodecs_decoded_size(chain, encoded, enc_len, &size), NUMCODECS_SIZE_UNKNOWN);
+        CHECK(size == SIZE_SENTINEL);
+        dec_len = SIZE_SENTINEL;
+        CHECK_STATUS(numcodecs_decode(chain, encoded, enc_len, decoded, nbytes, &dec_len), NUMCODECS_OK);
+        CHECK(dec_len == nbytes && memcmp(decoded, sample, nbytes) == 0);
+        CHECK_STATUS(numcodecs_decode_alloc(chain, encoded, enc_len, &decoded_alloc, &dec_len), NUMCODECS_OK);
+        CHECK(decoded_alloc != BYTES_SENTINEL && dec_len == nbytes);
+        if (decoded_alloc != BYTES_SENTINEL) {
+            CHECK(memcmp(decoded_alloc, sample, nbytes) == 0);
+            numcodecs_bytes_free(decoded_alloc, dec_len);
+        }
+        dec_len = SIZE_SENTINEL;
+        CHECK_STATUS(numcodecs_decode(chain, encoded, enc_len, decoded, nbytes - 1, &dec_len), NUMCODECS_BUFFER_TOO_SMALL);
+        CHECK(dec_len == nbytes);
+        /* A truncated zstd frame: the message names the step. */
+        dec_len = SIZE_SENTINEL;
+        CHECK_STATUS(numcodecs_decode(chain, encoded, enc_len / 2, decoded, nbytes, &dec_len), NUMCODECS_CORRUPT_DATA);
+        CHECK(dec_len == SIZE_SENTINEL);
+        CHECK(strstr(numcodecs_last_error(), "pipeline step 2 (zstd): ") == numcodecs_last_error());
+    }
+    free(encoded);
+    numcodecs_codec_free(chain);
+
+    /* The Zarr v2 form with a compressor only writes what the compressor alone writes. */
+    len = 0;
+    chunk = encode_sample("{\"filters\":null,\"compressor\":{\"id\":\"zstd\",\"level\":3}}", &len);
+    size = 0;
+    alone = encode_sample("{\"id\":\"zstd\",\"level\":3}", &size);
+    CHECK(chunk != NULL && alone != NULL && len == size && memcmp(chunk, alone, len) == 0);
+    free(chunk);
+    free(alone);
+
+    /* blosc shuffles the items of the array it is handed (byte 3 of its header is the typesize): the
+     * chunk's 4-byte floats when it comes first, bytes after a checksum filter. */
+    chunk = encode_sample("{\"filters\":null,\"compressor\":{\"id\":\"blosc\",\"shuffle\":1}}", &len);
+    CHECK(chunk != NULL && len > 16 && chunk[3] == 4);
+    free(chunk);
+    chunk = encode_sample("{\"filters\":[{\"id\":\"adler32\"}],\"compressor\":{\"id\":\"blosc\",\"shuffle\":1}}", &len);
+    CHECK(chunk != NULL && len > 16 && chunk[3] == 1);
+    if (chunk != NULL) {
+        codec = codec_new("{\"filters\":[{\"id\":\"adler32\"}],\"compressor\":{\"id\":\"blosc\",\"shuffle\":1}}");
+        decoded_alloc = BYTES_SENTINEL;
+        CHECK_STATUS(numcodecs_decode_alloc(codec, chunk, len, &decoded_alloc, &dec_len), NUMCODECS_OK);
+        if (decoded_alloc != BYTES_SENTINEL) {
+            CHECK(dec_len == nbytes && memcmp(decoded_alloc, sample, nbytes) == 0);
+            numcodecs_bytes_free(decoded_alloc, dec_len);
+        }
+        numcodecs_codec_free(codec);
+    }
+    free(chunk);
+
+    /* The empty chain stores the chunk unchanged (zarr with no filters and no compressor). */
+    chunk = encode_sample("[]", &len);
+    CHECK(chunk != NULL && len == nbytes && memcmp(chunk, sample, nbytes) == 0);
+    free(chunk);
+
+    check_config_round_trip(list, "[{\"id\":\"crc32\"},{\"name\":\"numcodecs.zstd\",\"configuration\":{\"level\":3,\"checksum\":false}}]");
+    check_config_round_trip("{\"filters\":[{\"id\":\"adler32\"}],\"compressor\":{\"id\":\"blosc\"}}",
+                            "{\"filters\":[{\"id\":\"adler32\"}],\"compressor\":{\"id\":\"blosc\",\"cname\":\"lz4\",\"clevel\":5,\"shuffle\":1,\"blocksize\":0}}");
+    check_config_round_trip("{\"compressor\":{\"id\":\"zlib\"}}", "{\"filters\":null,\"compressor\":{\"id\":\"zlib\",\"level\":1}}");
+    check_config_round_trip("[]", "[]");
+
+    /* Bad chains are refused naming the step, and leave *out alone. */
+#define EXPECT_CHAIN_FAILS(json_text, want, message)                                               \
+    do {                                                                                           \
+        codec = CODEC_SENTINEL;                                                                    \
+        text = (json_text);                                                                        \
+        CHECK_STATUS(numcodecs_codec_from_json(text, strlen(text), &codec), want);                 \
+        CHECK(codec == CODEC_SENTINEL);                                                            \
+        CHECK(strstr(numcodecs_last_error(), message) != NULL);                                    \
+    } while (0)
+    EXPECT_CHAIN_FAILS("[{\"id\":\"crc32\"},{\"id\":\"no-such-codec\"}]", NUMCODECS_UNKNOWN_CODEC, "pipeline step 2: ");
+    EXPECT_CHAIN_FAILS("[{\"id\":\"crc32\"},{\"id\":\"zstd\",\"level\":\"high\"}]", NUMCODECS_INVALID_CONFIG, "pipeline step 2: ");
+    EXPECT_CHAIN_FAILS("{\"filters\":[{\"id\":\"zlib\",\"level\":10}],\"compressor\":null}", NUMCODECS_INVALID_CONFIG, "pipeline step 1: ");
+    EXPECT_CHAIN_FAILS("{\"filters\":null,\"compressor\":{\"id\":\"nope\"}}", NUMCODECS_UNKNOWN_CODEC, "pipeline step 1: ");
+    EXPECT_CHAIN_FAILS("{\"filters\":null,\"compressor\":null,\"dtype\":\"<f4\"}", NUMCODECS_INVALID_CONFIG, "\"dtype\"");
+    EXPECT_CHAIN_FAILS("{\"filters\":{\"id\":\"crc32\"},\"compressor\":null}", NUMCODECS_INVALID_CONFIG, "\"filters\" must be");
+#undef EXPECT_CHAIN_FAILS
+    free(decoded);
+}
+
 int main(void) {
     fill_sample();
     printf("libnumcodecs %s (header %s)\n", numcodecs_version(), NUMCODECS_VERSION_STRING);
@@ -1004,6 +1147,7 @@ int main(void) {
     test_codec_config_buffers();
     test_decode_only_config();
     test_round_trips();
+    test_pipelines();
     test_empty_chunks();
     test_buffer_too_small();
     test_invalid_arguments();
