@@ -12,12 +12,15 @@ mod registry;
 mod sink;
 
 pub mod base64;
+pub mod bitround;
 pub mod blosc;
 pub mod bz2;
 pub mod checksum;
 pub mod gzip;
 pub mod lz4;
 pub mod lzma;
+pub mod packbits;
+pub mod shuffle;
 pub mod zlib;
 pub mod zstd;
 
