@@ -177,7 +177,7 @@ fn unshuffle(src: &[u8], dst: &mut [u8], size: usize) {
 /// [`shuffle`] for a size known at compile time: one pass over the elements writing `N` planes, which
 /// the compiler turns into SIMD de-interleaving loads.
 fn shuffle_fixed<const N: usize>(src: &[u8], dst: &mut [u8], n: usize) {
-    let mut planes: [&mut [u8]; N] = split_planes(dst, n);
+    let planes: [&mut [u8]; N] = split_planes(dst, n);
     for (i, element) in src.chunks_exact(N).enumerate() {
         for b in 0..N {
             planes[b][i] = element[b];
