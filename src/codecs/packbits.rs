@@ -77,11 +77,19 @@ impl Codec for PackBits {
         let dst = dst.get_mut(..len).ok_or_else(|| Error::buffer_too_small(len, capacity))?;
         let (padding, packed) = dst.split_first_mut().expect("at least the padding byte");
         *padding = ((8 - src.len() % 8) % 8) as u8;
-        let mut chunks = src.chunks_exact(8);
-        for (out, chunk) in packed.iter_mut().zip(&mut chunks) {
-            *out = pack8(chunk.try_into().expect("8 bytes"));
+        // Per tile: the elements as 0/1 bytes (a vectorised min), then 8 of them per multiplication.
+        let whole = src.len() / 8 * 8;
+        let mut ones = [0u8; PACK_TILE];
+        for (out, tile) in packed.chunks_mut(PACK_TILE / 8).zip(src[..whole].chunks(PACK_TILE)) {
+            let ones = &mut ones[..tile.len()];
+            for (one, &element) in ones.iter_mut().zip(tile) {
+                *one = element.min(1);
+            }
+            for (out, eight) in out.iter_mut().zip(ones.chunks_exact(8)) {
+                *out = pack_ones(u64::from_le_bytes(eight.try_into().expect("8 bytes")));
+            }
         }
-        let tail = chunks.remainder();
+        let tail = &src[whole..];
         if !tail.is_empty() {
             let mut padded = [0u8; 8];
             padded[..tail.len()].copy_from_slice(tail);
@@ -126,17 +134,27 @@ impl Codec for PackBits {
     }
 }
 
+/// Input bytes normalised to 0/1 per tile of the encoder (fits L1 with its output).
+const PACK_TILE: usize = 4096;
+
 /// Packs 8 elements (non-zero = 1) into one byte, the first element in the most significant bit.
 ///
 /// As a little-endian word, element `j` is byte `j`; `nonzero` sets bit 8j+7 for each non-zero byte
 /// (adding 0x7f to its low 7 bits carries into bit 7 unless they are all zero, and `| x` adds bit 7
-/// itself). Shifted to bit 8j, the multiplication by bits 63-9k moves it to bit 63-j (the products for
-/// j != k land outside the top byte, at distinct positions, so no carries), and the top byte is the result.
+/// itself), then moved to bit 8j for [`pack_ones`].
 fn pack8(chunk: [u8; 8]) -> u8 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let x = u64::from_le_bytes(chunk);
     let nonzero = ((((x & LOW7) + LOW7) | x) & !LOW7) >> 7;
-    (nonzero.wrapping_mul(0x8040_2010_0804_0201) >> 56) as u8
+    pack_ones(nonzero)
+}
+
+/// Packs a little-endian word of 8 bytes that are each 0 or 1 (element `j` in bit 8j) into one byte,
+/// element 0 in the most significant bit: the multiplication by bits 63-9k moves bit 8j to bit 63-j
+/// (the products for j != k land outside the top byte, at distinct positions, so nothing carries), and
+/// the top byte is the result.
+fn pack_ones(ones: u64) -> u8 {
+    (ones.wrapping_mul(0x8040_2010_0804_0201) >> 56) as u8
 }
 
 /// For each byte value, its 8 bits as 0/1 bytes (most significant first), as a little-endian word.
@@ -201,12 +219,13 @@ mod tests {
     #[test]
     fn every_length_and_byte_value_matches_the_reference() {
         let codec = codec();
-        let data: Vec<u8> = (0..300u32).map(|i| match i.wrapping_mul(2654435761) >> 29 {
+        let data: Vec<u8> = (0..(2 * PACK_TILE as u32 + 300)).map(|i| match i.wrapping_mul(2654435761) >> 29 {
             0..=3 => 0,
             4 | 5 => 1,
             k => (i * k) as u8,
         }).collect();
-        for len in 0..data.len() {
+        let lengths = (0..300).chain(PACK_TILE - 20..PACK_TILE + 20).chain([2 * PACK_TILE + 299]);
+        for len in lengths {
             let src = &data[..len];
             let encoded = codec.encode(src, &ArrayInfo::default()).unwrap();
             assert_eq!(encoded, reference_pack(src), "{len}");
