@@ -221,7 +221,9 @@ mod tests {
         values.iter().flat_map(|v| v.to_le_bytes()).collect()
     }
 
-    /// numcodecs 0.16.6's example array: [1.5, -2.25, 3.14159, nan, inf, 1e-40] as `<f4`.
+    /// numcodecs 0.16.6's example array: [1.5, -2.25, 3.14159, nan, inf, 1e-40] as `<f4` (3.14159 is
+    /// just a value with a long mantissa, not meant as π).
+    #[allow(clippy::approx_constant)]
     const SAMPLE: [f32; 6] = [1.5, -2.25, 3.14159, f32::NAN, f32::INFINITY, 1e-40];
 
     fn hex(text: &str) -> Vec<u8> {
