@@ -14,6 +14,7 @@ mod registry;
 mod sink;
 
 pub mod base64;
+pub mod bitround;
 pub mod blosc;
 pub mod bz2;
 pub mod checksum;
@@ -21,6 +22,8 @@ pub mod gzip;
 pub mod lz4;
 pub mod lzma;
 pub mod pipeline;
+pub mod packbits;
+pub mod shuffle;
 pub mod zlib;
 pub mod zstd;
 
