@@ -18,7 +18,9 @@ pub mod checksum;
 pub mod gzip;
 pub mod lz4;
 pub mod lzma;
+pub mod pcodec;
 pub mod zlib;
+pub mod zfpy;
 pub mod zstd;
 
 use std::fmt;
@@ -27,7 +29,7 @@ use serde_json::{Map, Value};
 
 pub use dtype::{ArrayInfo, ByteOrder, DType};
 pub use error::{Error, ErrorKind, Result};
-pub use params::{echo_given, Params};
+pub use params::{echo_given, python_json, Params};
 pub use registry::{codec_from_config, codec_from_json, register_codec, registered_codecs, Constructor};
 
 /// Decoders refuse to produce more than this many bytes unless told otherwise, so a small hostile stream

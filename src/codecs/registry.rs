@@ -24,6 +24,8 @@ fn registry() -> &'static RwLock<BTreeMap<String, Constructor>> {
             super::blosc::CODECS,
             super::checksum::CODECS,
             super::base64::CODECS,
+            super::pcodec::CODECS,
+            super::zfpy::CODECS,
         ];
         let map = builtins.iter().flat_map(|list| list.iter()).map(|&(id, ctor)| (id.to_string(), ctor)).collect();
         RwLock::new(map)
