@@ -64,6 +64,16 @@
 #define NUMCODECS_DEFAULT_MAX_DECODED_SIZE 4294967296
 
 /**
+ * Most dimensions `numcodecs_decoded_info` reports (NumPy's own maximum is 64; zfp streams have 1 to 4).
+ */
+#define NUMCODECS_DECODED_MAX_NDIM 32
+
+/**
+ * Bytes of `numcodecs_decoded_array.dtype`, the terminating NUL included.
+ */
+#define NUMCODECS_DTYPE_CAPACITY 32
+
+/**
  * Result of every fallible function. Values are stable: new codes are only ever appended.
  */
 typedef enum numcodecs_status {
@@ -134,6 +144,25 @@ typedef struct numcodecs_array_info {
    */
   size_t ndim;
 } numcodecs_array_info;
+
+/**
+ * The array an encoded chunk decodes to, as its stream records it (see `numcodecs_decoded_info`).
+ */
+typedef struct numcodecs_decoded_array {
+  /**
+   * NumPy typestr of the decoded array, NUL-terminated, e.g. `"<f4"`, `"<i8"`.
+   */
+  char dtype[NUMCODECS_DTYPE_CAPACITY];
+  /**
+   * Number of valid entries in `shape`; 0 when the stream records the dtype but not the shape (pcodec:
+   * the array is 1-D and its length is the decoded size divided by the itemsize).
+   */
+  size_t ndim;
+  /**
+   * The C-order extents of the decoded array (`ndim` of them).
+   */
+  size_t shape[NUMCODECS_DECODED_MAX_NDIM];
+} numcodecs_decoded_array;
 
 #ifdef __cplusplus
 extern "C" {
@@ -325,7 +354,7 @@ int numcodecs_blosc_get_nthreads(void);
  * reverse. An empty chain stores chunks unchanged. `numcodecs_codec_config` prints the chain in the
  * form it was given (entries given in Zarr v3 form as `{"name":"numcodecs.<id>","configuration":{...}}`),
  * and error messages name the failing step: `pipeline step 2 (zstd): ...`. `numcodecs_decoded_size` of
- * a chain decodes all but its first codec to find the size.
+ * a chain of more than one codec returns `NUMCODECS_SIZE_UNKNOWN` (only decoding would tell).
  *
  * @param json     UTF-8 JSON text; need not be NUL-terminated.
  * @param json_len Length of `json` in bytes.
@@ -468,6 +497,23 @@ enum numcodecs_status numcodecs_decoded_size(const struct numcodecs_codec *codec
                                              const void *src,
                                              size_t src_len,
                                              size_t *size);
+
+/**
+ * The dtype and shape an encoded chunk decodes to, read from its header without decoding. zfpy streams
+ * record both (zfp's full header); pcodec streams the dtype only (the array is 1-D).
+ *
+ * @param info Receives the description on success (left untouched otherwise).
+ * @return `NUMCODECS_OK`, `NUMCODECS_SIZE_UNKNOWN` (this codec's streams do not record their array, e.g.
+ *         the byte compressors; also a pcodec stream without values), `NUMCODECS_INVALID_ARGUMENT` (NULL
+ *         pointers), `NUMCODECS_CORRUPT_DATA` (bad header) or `NUMCODECS_LIMIT_EXCEEDED` (the header
+ *         describes an array over the library's maximum decoded size).
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_decoded_info(const struct numcodecs_codec *codec,
+                                             const void *src,
+                                             size_t src_len,
+                                             struct numcodecs_decoded_array *info);
 
 /**
  * Decodes an encoded chunk into the caller's buffer. Nothing is written past `dst_cap`.

@@ -7,7 +7,7 @@ use std::ffi::{c_char, CStr};
 use std::ptr;
 use std::sync::Once;
 
-use numcodecs::codecs::{config_map, register_codec, ArrayInfo, Codec, Error, Params, Result};
+use numcodecs::codecs::{config_map, register_codec, ArrayInfo, Codec, DType, Error, Params, Result};
 use numcodecs::ffi::numcodecs_status::{self, *};
 use numcodecs::ffi::*;
 use serde_json::{Map, Value};
@@ -45,6 +45,10 @@ impl Codec for Reverse {
         self.decoded_size(src)?;
         Ok(src[4..].iter().rev().copied().collect())
     }
+    fn decoded_info(&self, src: &[u8]) -> Result<Option<ArrayInfo>> {
+        let size = self.decoded_size(src)?;
+        Ok(Some(ArrayInfo::new(DType::bytes(), Some(vec![size]))))
+    }
 }
 
 #[derive(Debug)]
@@ -65,6 +69,9 @@ impl Codec for Panics {
     }
     fn decode(&self, _src: &[u8]) -> Result<Vec<u8>> {
         panic!("{}", String::from("deliberate panic in decode"))
+    }
+    fn decoded_info(&self, _src: &[u8]) -> Result<Option<ArrayInfo>> {
+        panic!("deliberate panic in decoded_info")
     }
 }
 
@@ -329,4 +336,44 @@ fn version_status_names_and_registry() {
     assert_eq!(unsafe { numcodecs_registered_codecs(buf.as_mut_ptr().cast(), buf.len(), &mut len) }, NUMCODECS_OK);
     let ids: Vec<String> = serde_json::from_slice(&buf[..len]).unwrap();
     assert!(ids.contains(&"test.reverse".to_string()) && ids.contains(&"test.panics".to_string()), "{ids:?}");
+}
+
+/// A description no successful call would write, to show that failures leave it untouched.
+fn sentinel_array() -> numcodecs_decoded_array {
+    numcodecs_decoded_array { dtype: [0x5e; NUMCODECS_DTYPE_CAPACITY], ndim: 77, shape: [77; NUMCODECS_DECODED_MAX_NDIM] }
+}
+
+fn is_sentinel(info: &numcodecs_decoded_array) -> bool {
+    info.dtype.iter().all(|&c| c == 0x5e) && info.ndim == 77 && info.shape.iter().all(|&n| n == 77)
+}
+
+#[test]
+fn decoded_info_is_written_only_on_success() {
+    let codec = create(r#"{"id":"test.reverse"}"#).unwrap();
+    let encoded = [3u8, 0, 0, 0, 7, 8, 9];
+    let mut info = sentinel_array();
+    assert_eq!(unsafe { numcodecs_decoded_info(codec, encoded.as_ptr().cast(), encoded.len(), &mut info) }, NUMCODECS_OK);
+    let dtype = unsafe { CStr::from_ptr(info.dtype.as_ptr()) };
+    assert_eq!((dtype.to_str().unwrap(), info.ndim, info.shape[0]), ("|u1", 1, 3));
+    assert_eq!(last_error(), "");
+
+    let mut info = sentinel_array();
+    assert_eq!(unsafe { numcodecs_decoded_info(codec, encoded.as_ptr().cast(), 5, &mut info) }, NUMCODECS_CORRUPT_DATA);
+    assert!(is_sentinel(&info) && last_error().contains("length mismatch"), "{}", last_error());
+    assert_eq!(unsafe { numcodecs_decoded_info(codec, ptr::null(), 5, &mut info) }, NUMCODECS_INVALID_ARGUMENT);
+    assert_eq!(unsafe { numcodecs_decoded_info(codec, encoded.as_ptr().cast(), encoded.len(), ptr::null_mut()) }, NUMCODECS_INVALID_ARGUMENT);
+    assert_eq!(unsafe { numcodecs_decoded_info(ptr::null(), encoded.as_ptr().cast(), encoded.len(), &mut info) }, NUMCODECS_INVALID_ARGUMENT);
+    assert!(is_sentinel(&info));
+    unsafe { numcodecs_codec_free(codec) };
+
+    // A codec whose streams record no array.
+    let codec = create(r#"{"id":"zlib"}"#).unwrap();
+    assert_eq!(unsafe { numcodecs_decoded_info(codec, encoded.as_ptr().cast(), encoded.len(), &mut info) }, NUMCODECS_SIZE_UNKNOWN);
+    assert!(is_sentinel(&info));
+    unsafe { numcodecs_codec_free(codec) };
+
+    let codec = create(r#"{"id":"test.panics"}"#).unwrap();
+    assert_eq!(unsafe { numcodecs_decoded_info(codec, encoded.as_ptr().cast(), encoded.len(), &mut info) }, NUMCODECS_INTERNAL);
+    assert!(is_sentinel(&info) && last_error().contains("deliberate panic in decoded_info"), "{}", last_error());
+    unsafe { numcodecs_codec_free(codec) };
 }

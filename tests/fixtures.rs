@@ -49,6 +49,8 @@ const MIN_CASES: &[(&str, usize)] = &[
     ("bitround", 50),
     ("packbits", 25),
     ("shuffle", 70),
+    ("pcodec", 75),
+    ("zfpy", 75),
 ];
 const MIN_INVALID_CONFIGS_PER_CODEC: usize = 3;
 /// numcodecs 0.16.6 cannot decode the empty chunk these codecs write; we must (the cases say so).

@@ -36,7 +36,22 @@ const CONFIGS: &[&str] = &[
     r#"{"id":"bitround","keepbits":23}"#,
     r#"{"id":"bitround","keepbits":5}"#,
     r#"{"id":"packbits"}"#,
+    r#"{"id":"pcodec"}"#,
+    r#"{"id":"pcodec","level":0,"mode_spec":"classic","delta_spec":"none","equal_pages_up_to":300}"#,
+    r#"{"id":"zfpy"}"#,
+    r#"{"id":"zfpy","mode":2,"rate":8}"#,
+    r#"{"id":"zfpy","mode":3,"precision":12}"#,
+    r#"{"id":"zfpy","mode":4,"tolerance":0.5}"#,
 ];
+
+fn is_lossy(config: &str) -> bool {
+    config.contains("zfpy") && config.contains("\"mode\"")
+}
+
+/// zfp cannot describe an empty array, so zfpy refuses to encode one.
+fn encodes_empty_chunk(config: &str) -> bool {
+    !config.contains("zfpy")
+}
 
 /// Codecs that decode zero bytes to an empty chunk: Python's gzip and bz2 readers, and so numcodecs,
 /// do; base64 and the filters that keep the length (shuffle, bitround) encode the empty chunk to zero bytes.
@@ -168,10 +183,16 @@ fn truncated_encodings_are_refused() {
     for config in CONFIGS {
         let codec = codec(config);
         for size in [0usize, 40, 4000] {
+            if size == 0 && !encodes_empty_chunk(config) {
+                continue;
+            }
             let src = sample(size);
             let encoded = encode(&codec, config, &src);
-            let expected = expected_decoding(config, &src);
-            assert_eq!(decode_checked(&codec, &encoded, src.len(), config).as_deref(), Some(&expected[..]), "{config}: round trip");
+            let full = decode_checked(&codec, &encoded, src.len(), config).unwrap_or_else(|| panic!("{config}: decoding failed"));
+            // zfpy's lossy modes give back an approximation; the other codecs the chunk or its known rounding.
+            if !is_lossy(config) {
+                assert_eq!(full, expected_decoding(config, &src), "{config}: round trip");
+            }
             // Every proper prefix must fail or decode to less (base64: a prefix that ends on a quantum is
             // valid base64 of fewer bytes).
             let step = if encoded.len() > 600 { encoded.len() / 150 } else { 1 };
@@ -180,7 +201,7 @@ fn truncated_encodings_are_refused() {
             for cut in (first..encoded.len()).step_by(step) {
                 let what = format!("{config}: {size}-byte chunk cut to {cut} of {} bytes", encoded.len());
                 if let Some(decoded) = decode_checked(&codec, &encoded[..cut], src.len(), &what) {
-                    assert_ne!(decoded, expected, "{what}: truncated stream decoded to the full chunk");
+                    assert_ne!(decoded, full, "{what}: truncated stream decoded to the full chunk");
                 }
             }
         }

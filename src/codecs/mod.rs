@@ -24,7 +24,9 @@ pub mod lzma;
 pub mod pipeline;
 pub mod packbits;
 pub mod shuffle;
+pub mod pcodec;
 pub mod zlib;
+pub mod zfpy;
 pub mod zstd;
 
 use std::cell::Cell;
@@ -34,7 +36,7 @@ use serde_json::{Map, Value};
 
 pub use dtype::{ArrayInfo, ByteOrder, DType};
 pub use error::{Error, ErrorKind, Result};
-pub use params::{echo_given, Params};
+pub use params::{echo_given, python_json, Params};
 pub use pipeline::{Pipeline, PIPELINE_ID};
 pub use registry::{codec_from_config, codec_from_json, register_codec, registered_codecs, Constructor};
 

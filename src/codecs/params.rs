@@ -192,3 +192,83 @@ mod tests {
         assert!(q.finish().unwrap_err().message().contains("extra"));
     }
 }
+
+/// A configuration as numcodecs prints it: `json.dumps(config, separators=(",", ":"))`. Floats follow
+/// Python's `repr` (`1e-06`, `1e+16`, `0.0001`, `2.5`), which serde_json does not (`1e-6`, `1e16`).
+pub fn python_json(config: &Map<String, Value>) -> String {
+    let mut out = String::new();
+    write_python_json(&Value::Object(config.clone()), &mut out);
+    out
+}
+
+fn write_python_json(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::from(key.as_str()).to_string());
+                out.push(':');
+                write_python_json(item, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_python_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Number(n) if n.is_f64() => out.push_str(&python_float_repr(n.as_f64().unwrap_or_default())),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Python's `repr(float)`: the shortest round-trip digits, in fixed notation for decimal exponents
+/// -4..16 (with `.0` when integral), else `d.ddde±XX`.
+pub fn python_float_repr(x: f64) -> String {
+    let scientific = format!("{x:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if (-4..16).contains(&exponent) {
+        let fixed = format!("{x}");
+        if fixed.contains('.') {
+            fixed
+        } else {
+            format!("{fixed}.0")
+        }
+    } else {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.abs())
+    }
+}
+
+#[cfg(test)]
+mod python_repr_tests {
+    use super::python_float_repr;
+
+    #[test]
+    fn floats_print_as_python_repr() {
+        for (x, repr) in [
+            (1e-6, "1e-06"),
+            (1.5e-7, "1.5e-07"),
+            (0.0001, "0.0001"),
+            (0.5, "0.5"),
+            (8.0, "8.0"),
+            (-2.0, "-2.0"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.2345e300, "1.2345e+300"),
+            (-3.25e-10, "-3.25e-10"),
+            (0.0, "0.0"),
+        ] {
+            assert_eq!(python_float_repr(x), repr, "{x}");
+        }
+    }
+}

@@ -29,6 +29,8 @@ fn registry() -> &'static RwLock<BTreeMap<String, Constructor>> {
             super::bitround::CODECS,
             super::packbits::CODECS,
             super::shuffle::CODECS,
+            super::pcodec::CODECS,
+            super::zfpy::CODECS,
         ];
         let map = builtins.iter().flat_map(|list| list.iter()).map(|&(id, ctor)| (id.to_string(), ctor)).collect();
         RwLock::new(map)

@@ -383,6 +383,59 @@ pub unsafe extern "C" fn numcodecs_decoded_size(codec: *const numcodecs_codec, s
     })
 }
 
+/// Most dimensions `numcodecs_decoded_info` reports (NumPy's own maximum is 64; zfp streams have 1 to 4).
+pub const NUMCODECS_DECODED_MAX_NDIM: usize = 32;
+/// Bytes of `numcodecs_decoded_array.dtype`, the terminating NUL included.
+pub const NUMCODECS_DTYPE_CAPACITY: usize = 32;
+
+/// The array an encoded chunk decodes to, as its stream records it (see `numcodecs_decoded_info`).
+#[repr(C)]
+pub struct numcodecs_decoded_array {
+    /// NumPy typestr of the decoded array, NUL-terminated, e.g. `"<f4"`, `"<i8"`.
+    pub dtype: [c_char; NUMCODECS_DTYPE_CAPACITY],
+    /// Number of valid entries in `shape`; 0 when the stream records the dtype but not the shape (pcodec:
+    /// the array is 1-D and its length is the decoded size divided by the itemsize).
+    pub ndim: usize,
+    /// The C-order extents of the decoded array (`ndim` of them).
+    pub shape: [usize; NUMCODECS_DECODED_MAX_NDIM],
+}
+
+/// The dtype and shape an encoded chunk decodes to, read from its header without decoding. zfpy streams
+/// record both (zfp's full header); pcodec streams the dtype only (the array is 1-D).
+///
+/// @param info Receives the description on success (left untouched otherwise).
+/// @return `NUMCODECS_OK`, `NUMCODECS_SIZE_UNKNOWN` (this codec's streams do not record their array, e.g.
+///         the byte compressors; also a pcodec stream without values), `NUMCODECS_INVALID_ARGUMENT` (NULL
+///         pointers), `NUMCODECS_CORRUPT_DATA` (bad header) or `NUMCODECS_LIMIT_EXCEEDED` (the header
+///         describes an array over the library's maximum decoded size).
+///
+/// Thread safety: safe from any thread, also concurrently on the same handle.
+#[no_mangle]
+pub unsafe extern "C" fn numcodecs_decoded_info(codec: *const numcodecs_codec, src: *const c_void, src_len: usize, info: *mut numcodecs_decoded_array) -> numcodecs_status {
+    guard(|| {
+        // SAFETY (both): see the function's contract.
+        let handle = unsafe { codec_ref(codec)? };
+        check_out(info, "info")?;
+        let src = unsafe { input_bytes(src.cast(), src_len, "src")? };
+        let Some(decoded) = handle.codec.decoded_info(src)? else {
+            return Err(Error::size_unknown(format!("{}: the stream does not record the array it decodes to", handle.codec.codec_id())));
+        };
+        let typestr = decoded.dtype.typestr();
+        let shape = decoded.shape.unwrap_or_default();
+        if typestr.len() >= NUMCODECS_DTYPE_CAPACITY || shape.len() > NUMCODECS_DECODED_MAX_NDIM {
+            return Err(Error::unsupported(format!("decoded array {typestr} {shape:?} does not fit numcodecs_decoded_array")));
+        }
+        let mut out = numcodecs_decoded_array { dtype: [0; NUMCODECS_DTYPE_CAPACITY], ndim: shape.len(), shape: [0; NUMCODECS_DECODED_MAX_NDIM] };
+        for (slot, byte) in out.dtype.iter_mut().zip(typestr.bytes()) {
+            *slot = byte as c_char;
+        }
+        out.shape[..shape.len()].copy_from_slice(&shape);
+        // SAFETY: checked above.
+        unsafe { write_out(info, out) };
+        Ok(())
+    })
+}
+
 /// Decodes an encoded chunk into the caller's buffer. Nothing is written past `dst_cap`.
 ///
 /// @param dst     Destination of `dst_cap` bytes; must not overlap `src`.

@@ -2,3 +2,4 @@
 
 pub(crate) mod blosc;
 pub(crate) mod lzma;
+pub(crate) mod zfp;

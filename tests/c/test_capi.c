@@ -119,7 +119,8 @@ static void test_last_error(void) {
 
 static void test_registered_codecs(void) {
     static const char *const expected[] = {"\"blosc\"", "\"bz2\"", "\"gzip\"", "\"lz4\"",
-                                           "\"lzma\"", "\"zlib\"", "\"zstd\""};
+                                           "\"lzma\"", "\"zlib\"", "\"zstd\"", "\"pcodec\"",
+                                           "\"zfpy\""};
     size_t len = SIZE_SENTINEL, len2 = SIZE_SENTINEL;
     char *json;
     size_t i;
@@ -158,6 +159,12 @@ static void test_default_configs(void) {
         {"{\"id\":\"zstd\"}", "{\"id\":\"zstd\",\"level\":0,\"checksum\":false}"},
         {"{\"id\":\"lz4\"}", "{\"id\":\"lz4\",\"acceleration\":1}"},
         {"{\"id\":\"blosc\"}", "{\"id\":\"blosc\",\"cname\":\"lz4\",\"clevel\":5,\"shuffle\":1,\"blocksize\":0}"},
+        {"{\"id\":\"pcodec\"}", "{\"id\":\"pcodec\",\"level\":8,\"mode_spec\":\"auto\",\"delta_spec\":\"auto\","
+                                "\"paging_spec\":\"equal_pages_up_to\",\"delta_encoding_order\":null,\"equal_pages_up_to\":262144}"},
+        {"{\"id\":\"zfpy\"}", "{\"id\":\"zfpy\",\"mode\":4,\"compression_kwargs\":{\"tolerance\":-1},\"tolerance\":-1,"
+                              "\"rate\":-1,\"precision\":-1}"},
+        {"{\"id\":\"zfpy\",\"mode\":4,\"tolerance\":1e-6}", "{\"id\":\"zfpy\",\"mode\":4,\"compression_kwargs\":"
+                              "{\"tolerance\":1e-06},\"tolerance\":1e-06,\"rate\":-1,\"precision\":-1}"},
         /* The Zarr v3 form, also with the "numcodecs." prefix. */
         {"{\"name\":\"zstd\",\"configuration\":{\"level\":3}}", "{\"id\":\"zstd\",\"level\":3,\"checksum\":false}"},
         {"{\"name\":\"numcodecs.zlib\",\"configuration\":{\"level\":7}}", "{\"id\":\"zlib\",\"level\":7}"},
@@ -1133,6 +1140,63 @@ static void test_pipelines(void) {
     EXPECT_CHAIN_FAILS("{\"filters\":{\"id\":\"crc32\"},\"compressor\":null}", NUMCODECS_INVALID_CONFIG, "\"filters\" must be");
 #undef EXPECT_CHAIN_FAILS
     free(decoded);
+/* zfpy and pcodec streams record the array they decode to; numcodecs_decoded_info reads it from the header. */
+static void test_decoded_info(void) {
+    float grid[5][7];
+    int64_t ramp[10];
+    const size_t grid_shape[2] = {5, 7};
+    numcodecs_array_info grid_info = {"<f4", grid_shape, 2};
+    numcodecs_array_info ramp_info = {"<i8", NULL, 0};
+    numcodecs_codec *zfpy = codec_new("{\"id\":\"zfpy\"}");
+    numcodecs_codec *pcodec = codec_new("{\"id\":\"pcodec\"}");
+    numcodecs_codec *zstd = codec_new("{\"id\":\"zstd\"}");
+    numcodecs_decoded_array out, untouched;
+    uint8_t *encoded = NULL;
+    size_t encoded_len = 0, i, j;
+
+    for (i = 0; i < 5; i++)
+        for (j = 0; j < 7; j++) grid[i][j] = (float)(i * 10 + j) * 0.5f;
+    for (i = 0; i < 10; i++) ramp[i] = (int64_t)i * 1000 - 3;
+    memset(&untouched, 0x5e, sizeof untouched);
+    if (zfpy == NULL || pcodec == NULL || zstd == NULL) return;
+
+    /* zfpy: dtype and C-order shape from zfp's header. */
+    CHECK_STATUS(numcodecs_encode_alloc(zfpy, grid, sizeof grid, &grid_info, &encoded, &encoded_len), NUMCODECS_OK);
+    out = untouched;
+    CHECK_STATUS(numcodecs_decoded_info(zfpy, encoded, encoded_len, &out), NUMCODECS_OK);
+    CHECK(strcmp(out.dtype, "<f4") == 0 && out.ndim == 2 && out.shape[0] == 5 && out.shape[1] == 7);
+    /* Failures leave the output untouched: a cut header, NULL pointers. */
+    out = untouched;
+    CHECK_STATUS(numcodecs_decoded_info(zfpy, encoded, 3, &out), NUMCODECS_CORRUPT_DATA);
+    CHECK(!last_error_is_empty());
+    CHECK(memcmp(&out, &untouched, sizeof out) == 0);
+    CHECK_STATUS(numcodecs_decoded_info(zfpy, encoded, encoded_len, NULL), NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_decoded_info(NULL, encoded, encoded_len, &out), NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_decoded_info(zfpy, NULL, encoded_len, &out), NUMCODECS_INVALID_ARGUMENT);
+    CHECK(memcmp(&out, &untouched, sizeof out) == 0);
+    /* A header claiming a 2^48-element array: refused before anything is allocated. */
+    memset(encoded + 4, 0xFF, 6);
+    CHECK(numcodecs_decoded_info(zfpy, encoded, encoded_len, &out) != NUMCODECS_OK);
+    CHECK(memcmp(&out, &untouched, sizeof out) == 0);
+    numcodecs_bytes_free(encoded, encoded_len);
+
+    /* pcodec: the dtype only (ndim 0); the array is 1-D. */
+    CHECK_STATUS(numcodecs_encode_alloc(pcodec, ramp, sizeof ramp, &ramp_info, &encoded, &encoded_len), NUMCODECS_OK);
+    out = untouched;
+    CHECK_STATUS(numcodecs_decoded_info(pcodec, encoded, encoded_len, &out), NUMCODECS_OK);
+    CHECK(strcmp(out.dtype, "<i8") == 0 && out.ndim == 0);
+    numcodecs_bytes_free(encoded, encoded_len);
+
+    /* Byte compressors do not record an array. */
+    CHECK_STATUS(numcodecs_encode_alloc(zstd, ramp, sizeof ramp, NULL, &encoded, &encoded_len), NUMCODECS_OK);
+    out = untouched;
+    CHECK_STATUS(numcodecs_decoded_info(zstd, encoded, encoded_len, &out), NUMCODECS_SIZE_UNKNOWN);
+    CHECK(memcmp(&out, &untouched, sizeof out) == 0);
+    numcodecs_bytes_free(encoded, encoded_len);
+
+    numcodecs_codec_free(zfpy);
+    numcodecs_codec_free(pcodec);
+    numcodecs_codec_free(zstd);
 }
 
 int main(void) {
@@ -1161,5 +1225,6 @@ int main(void) {
     test_blosc_header_helpers();
     test_blosc_decompress_partial();
     test_blosc_compressors_and_threads();
+    test_decoded_info();
     return check_summary();
 }
