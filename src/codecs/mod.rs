@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod dtype;
+mod elements;
 mod error;
 mod params;
 mod registry;
@@ -18,6 +19,7 @@ pub mod checksum;
 pub mod gzip;
 pub mod lz4;
 pub mod lzma;
+pub mod numeric;
 pub mod zlib;
 pub mod zstd;
 
