@@ -306,7 +306,7 @@ macro_rules! int_element {
                     Wide::Int(v) => v as $t,
                     Wide::UInt(v) => v as $t,
                     Wide::Half(h) => float_to_int::<$t>(F16(h).to_f32() as f64, false),
-                    Wide::Single(x) => float_to_int::<$t>(x as f64, vector_lane),
+                    Wide::Single(x) => <$t as FloatToInt>::from_single(x, vector_lane),
                     Wide::Double(x) => float_to_int::<$t>(x, vector_lane),
                 }
             }
@@ -351,6 +351,29 @@ int_element!(u64, U64, UInt);
 /// The integer types a float can be cast to, with numpy's x86-64 C-cast semantics.
 pub trait FloatToInt: Sized {
     fn from_float(x: f64, vector_lane: bool) -> Self;
+    /// The same from a float32, compared in float32 so that the loop vectorises at float32 width (every
+    /// bound is a power of two, exact in float32, so the results are those of `from_float`).
+    fn from_single(x: f32, vector_lane: bool) -> Self;
+}
+
+/// [`cvtt32`] for a float32.
+#[inline(always)]
+fn cvtt32_single(x: f32) -> i32 {
+    if x >= -2147483648.0 && x < 2147483648.0 {
+        x as i32
+    } else {
+        i32::MIN
+    }
+}
+
+/// [`cvtt64`] for a float32.
+#[inline(always)]
+fn cvtt64_single(x: f32) -> i64 {
+    if x >= -9223372036854775808.0 && x < 9223372036854775808.0 {
+        x as i64
+    } else {
+        i64::MIN
+    }
 }
 
 /// `cvttsd2si` with a 32-bit destination: truncation, or `i32::MIN` for NaN and out-of-range values.
@@ -381,6 +404,10 @@ macro_rules! narrow_float_to_int {
             fn from_float(x: f64, _vector_lane: bool) -> Self {
                 cvtt32(x) as $t
             }
+            #[inline(always)]
+            fn from_single(x: f32, _vector_lane: bool) -> Self {
+                cvtt32_single(x) as $t
+            }
         }
     )*};
 }
@@ -401,12 +428,28 @@ impl FloatToInt for u32 {
             cvtt64(x) as u32
         }
     }
+    #[inline(always)]
+    fn from_single(x: f32, vector_lane: bool) -> Self {
+        if vector_lane {
+            if x >= 2147483648.0 {
+                (cvtt32_single(x - 2147483648.0) as u32) ^ 0x8000_0000
+            } else {
+                cvtt32_single(x) as u32
+            }
+        } else {
+            cvtt64_single(x) as u32
+        }
+    }
 }
 
 impl FloatToInt for i64 {
     #[inline(always)]
     fn from_float(x: f64, _vector_lane: bool) -> Self {
         cvtt64(x)
+    }
+    #[inline(always)]
+    fn from_single(x: f32, _vector_lane: bool) -> Self {
+        cvtt64_single(x)
     }
 }
 
@@ -418,6 +461,14 @@ impl FloatToInt for u64 {
             (cvtt64(x - 9223372036854775808.0) as u64) ^ (1 << 63)
         } else {
             cvtt64(x) as u64
+        }
+    }
+    #[inline(always)]
+    fn from_single(x: f32, _vector_lane: bool) -> Self {
+        if x >= 9223372036854775808.0 {
+            (cvtt64_single(x - 9223372036854775808.0) as u64) ^ (1 << 63)
+        } else {
+            cvtt64_single(x) as u64
         }
     }
 }
@@ -524,7 +575,7 @@ impl Element for F16 {
     }
     #[inline(always)]
     fn rint(self) -> Self {
-        F16::from_f32(self.to_f32().round_ties_even())
+        F16::from_f32(Rint::rint(self.to_f32()))
     }
     #[inline(always)]
     fn from_py_float(x: f64) -> Self {
@@ -580,7 +631,7 @@ macro_rules! float_element {
             }
             #[inline(always)]
             fn rint(self) -> Self {
-                self.round_ties_even()
+                Rint::rint(self)
             }
             #[inline(always)]
             fn from_py_float(x: f64) -> Self {
@@ -632,6 +683,35 @@ impl Float for f64 {
 
 float_element!(f32, F32, Single);
 float_element!(f64, F64, Double);
+
+/// Round half to even, as `np.rint`. `round_ties_even` is a libm call on x86-64 without SSE4.1 (one
+/// call per element, no vectorisation); adding and subtracting 2^(mantissa bits) rounds the same way in
+/// the default rounding mode, and values that large are integers already (NaN and infinities included).
+trait Rint {
+    fn rint(self) -> Self;
+}
+impl Rint for f32 {
+    #[inline(always)]
+    fn rint(self) -> Self {
+        const TWO_23: f32 = 8388608.0;
+        if self.abs() < TWO_23 {
+            ((self.abs() + TWO_23) - TWO_23).copysign(self)
+        } else {
+            self
+        }
+    }
+}
+impl Rint for f64 {
+    #[inline(always)]
+    fn rint(self) -> Self {
+        const TWO_52: f64 = 4503599627370496.0;
+        if self.abs() < TWO_52 {
+            ((self.abs() + TWO_52) - TWO_52).copysign(self)
+        } else {
+            self
+        }
+    }
+}
 
 trait FromHalf {
     fn from_half(h: u16) -> Self;
