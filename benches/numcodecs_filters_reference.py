@@ -24,9 +24,14 @@ def configs():
 
 
 def dataset():
-    """numcodecs_reference.py's "f4-smooth" dataset (checksums do not care about the content)."""
+    """numcodecs_reference.py's "f4-smooth" dataset, as float32 (checksums do not care about the content)."""
     return datasets()[0][1]
 
+
+
+def lossy(config):
+    """filters.rs' lossy(): numcodecs' lossy filters and narrowing casts do not give the input back."""
+    return any(m in config for m in ["fixedscaleoffset", "quantize", '<i2"', '<f2"']) and '"delta"' not in config
 
 
 def main():
@@ -39,7 +44,8 @@ def main():
     for config in configs():
         codec = numcodecs.get_codec(json.loads(config))
         enc = codec.encode(data)
-        assert bytes(codec.decode(enc)) == data.tobytes()
+        if not lossy(config):
+            assert bytes(codec.decode(enc)) == data.tobytes()
         t_enc = data.nbytes / best_time(lambda: codec.encode(data)) / 1e6
         t_dec = data.nbytes / best_time(lambda: codec.decode(enc)) / 1e6
         print(f"{config:<40} {t_enc:>10.0f} {t_dec:>10.0f} {t_enc / memcpy:>12.2f} {t_dec / memcpy:>12.2f}")
