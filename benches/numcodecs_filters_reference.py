@@ -33,6 +33,11 @@ def dataset(config):
 
 
 
+def lossy(config):
+    """filters.rs' lossy(): numcodecs' lossy filters and narrowing casts do not give the input back."""
+    return any(m in config for m in ["fixedscaleoffset", "quantize", '<i2"', '<f2"']) and '"delta"' not in config
+
+
 def main():
     assert numcodecs.__version__ == "0.16.6", numcodecs.__version__
     data = dataset("")
@@ -44,8 +49,11 @@ def main():
         data = dataset(config)
         codec = numcodecs.get_codec(json.loads(config))
         enc = codec.encode(data)
-        # bitround is lossy and decodes by copying.
-        assert bytes(codec.decode(enc)) == (bytes(enc) if '"bitround"' in config else data.tobytes())
+        # bitround decodes by copying; the other lossy filters give an approximation.
+        if '"bitround"' in config:
+            assert bytes(codec.decode(enc)) == bytes(enc)
+        elif not lossy(config):
+            assert bytes(codec.decode(enc)) == data.tobytes()
         t_enc = data.nbytes / best_time(lambda: codec.encode(data)) / 1e6
         t_dec = data.nbytes / best_time(lambda: codec.decode(enc)) / 1e6
         print(f"{config:<40} {t_enc:>10.0f} {t_dec:>10.0f} {t_enc / memcpy:>12.2f} {t_dec / memcpy:>12.2f}")

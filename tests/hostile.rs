@@ -36,6 +36,11 @@ const CONFIGS: &[&str] = &[
     r#"{"id":"bitround","keepbits":23}"#,
     r#"{"id":"bitround","keepbits":5}"#,
     r#"{"id":"packbits"}"#,
+    r#"{"id":"delta","dtype":"<i4"}"#,
+    r#"{"id":"delta","dtype":"<i4","astype":"<i8"}"#,
+    r#"{"id":"fixedscaleoffset","offset":1000,"scale":3,"dtype":"<i4","astype":"<i8"}"#,
+    r#"{"id":"quantize","digits":2,"dtype":"<f4"}"#,
+    r#"{"id":"astype","encode_dtype":">i8","decode_dtype":"<i4"}"#,
     r#"{"id":"pcodec"}"#,
     r#"{"id":"pcodec","level":0,"mode_spec":"classic","delta_spec":"none","equal_pages_up_to":300}"#,
     r#"{"id":"zfpy"}"#,
@@ -45,7 +50,7 @@ const CONFIGS: &[&str] = &[
 ];
 
 fn is_lossy(config: &str) -> bool {
-    config.contains("zfpy") && config.contains("\"mode\"")
+    (config.contains("zfpy") && config.contains("\"mode\"")) || config.contains(r#""id":"quantize""#)
 }
 
 /// zfp cannot describe an empty array, so zfpy refuses to encode one.
@@ -56,7 +61,7 @@ fn encodes_empty_chunk(config: &str) -> bool {
 /// Codecs that decode zero bytes to an empty chunk: Python's gzip and bz2 readers, and so numcodecs,
 /// do; base64 and the filters that keep the length (shuffle, bitround) encode the empty chunk to zero bytes.
 fn decodes_empty_input(config: &str) -> bool {
-    ["gzip", "bz2", "base64", "shuffle", "bitround"].iter().any(|id| config.contains(&format!(r#""id":"{id}""#)))
+    ["gzip", "bz2", "base64", "shuffle", "bitround", "delta", "fixedscaleoffset", "quantize", "astype"].iter().any(|id| config.contains(&format!(r#""id":"{id}""#)))
 }
 
 const CANARY: u8 = 0xC5;
@@ -83,7 +88,7 @@ fn last_error() -> String {
 
 /// The dtype a configuration encodes the samples as: most codecs take any, bitround only floats.
 fn dtype_of(config: &str) -> &'static [u8] {
-    if config.contains("bitround") {
+    if config.contains("bitround") || config.contains("quantize") {
         b"<f4\0"
     } else {
         b"<i4\0"

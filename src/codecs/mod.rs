@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod dtype;
+mod elements;
 mod error;
 mod params;
 mod registry;
@@ -25,6 +26,7 @@ pub mod pipeline;
 pub mod packbits;
 pub mod shuffle;
 pub mod pcodec;
+pub mod numeric;
 pub mod zlib;
 pub mod zfpy;
 pub mod zstd;

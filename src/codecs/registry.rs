@@ -31,6 +31,7 @@ fn registry() -> &'static RwLock<BTreeMap<String, Constructor>> {
             super::shuffle::CODECS,
             super::pcodec::CODECS,
             super::zfpy::CODECS,
+            super::numeric::CODECS,
         ];
         let map = builtins.iter().flat_map(|list| list.iter()).map(|&(id, ctor)| (id.to_string(), ctor)).collect();
         RwLock::new(map)
