@@ -16,6 +16,7 @@ pub mod blosc;
 pub mod bz2;
 pub mod checksum;
 pub mod gzip;
+pub mod hdf5_lz4;
 pub mod lz4;
 pub mod lzma;
 pub mod zlib;
