@@ -7,6 +7,8 @@
 #   5. pkg-config consumers, shared and static
 #   6. numcodecs.h compiled as C (c99/c11/c17) and C++ (c++11..c++20), numcodecs.hpp as C++11..20
 #   7. examples/demo.c and the C example in README.md built against the installed library and run
+#   8. the HDF5 filter plugins against Debian's HDF5 (C, h5dump, h5repack) and h5py + hdf5plugin, both
+#      directions (tests/hdf5/run.sh; its h5py part skips, saying why, without pip or network)
 # Each section runs even if an earlier one failed (unless it needs the installed library); the script
 # ends with a summary and exits non-zero if anything failed.
 #
@@ -105,6 +107,10 @@ cmake_build_install() {
     "lib/cmake/numcodecs/numcodecsConfig.cmake"
     "lib/cmake/numcodecs/numcodecsConfigVersion.cmake"
     "lib/pkgconfig/numcodecs.pc"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_blosc.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_zstd.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_lz4.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_bzip2.so"
   )
   for file in "${expected[@]}"; do
     [ -e "$prefix/$file" ] || { echo "missing after install: $file"; return 1; }
@@ -228,6 +234,15 @@ demo() {
   "$build/demo/readme_example"
 }
 
+hdf5_plugins() {
+  # The plugin directory as installed users find it: numcodecs.pc's hdf5_plugin_dir variable.
+  local plugin_dir
+  plugin_dir=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --variable=hdf5_plugin_dir numcodecs)
+  [ "$(cd "$plugin_dir" && pwd -P)" = "$(cd "$prefix/lib/numcodecs/hdf5-plugins" && pwd -P)" ] \
+    || { echo "numcodecs.pc: hdf5_plugin_dir=$plugin_dir is not the installed plugin directory"; return 1; }
+  tests/hdf5/run.sh "$plugin_dir" "$build/hdf5"
+}
+
 # ---- run ------------------------------------------------------------------------------------------
 
 total_start=$(date +%s)
@@ -248,9 +263,11 @@ if [ $installed = 1 ]; then
   run_section "pkg-config consumers, shared and static" pkgconfig_consumers
   run_section "header as C and C++" header_languages
   run_section "examples against the installed library (demo.c, README)" demo
+  run_section "HDF5 filter plugins: interop with HDF5, h5dump, h5repack, h5py + hdf5plugin" hdf5_plugins
 else
   for name in "C tests, shared and static (ctest)" "downstream CMake project (find_package)" \
-              "pkg-config consumers, shared and static" "header as C and C++" "examples against the installed library (demo.c, README)"; do
+              "pkg-config consumers, shared and static" "header as C and C++" "examples against the installed library (demo.c, README)" \
+              "HDF5 filter plugins: interop with HDF5, h5dump, h5repack, h5py + hdf5plugin"; do
     skip_section "$name"
   done
 fi
