@@ -6,7 +6,7 @@
  *       Every /filtered/<name> dataset of FILE must use FILTER_ID, have every chunk stored filtered
  *       (filter mask 0), and read back exactly the values of /expected/<name> (in REFERENCE if given).
  *   h5check write FILE LABEL FILTER_ID [CD_VALUE...]
- *       Adds /filtered/LABEL__<type> datasets (five types and chunk shapes) through FILTER_ID with
+ *       Adds /filtered/LABEL__<type> datasets (six types, one an array type, and chunk shapes) through FILTER_ID with
  *       these cd_values, and their uncompressed /expected copies; creates FILE if needed.
  *   h5check corrupt FILE FILTER_ID [CD_VALUE...]
  *       Writes a dataset through the filter, then replaces its first chunk with truncated and garbage
@@ -160,6 +160,7 @@ typedef struct {
     hid_t file_type; /* stored type (byte order included) */
     int rank;
     hsize_t dims[3], chunks[3];
+    hsize_t array_length; /* > 0: elements are arrays of this many file_type values */
 } array_case;
 
 /* Deterministic values that every filter compresses: a repeating ramp with sparse +1 bumps. */
@@ -186,11 +187,13 @@ static hid_t group_of(hid_t file, const char *name) {
 static int command_write(const char *path, const char *label, H5Z_filter_t filter, const unsigned *cd_values,
                          size_t cd_nelmts) {
     const array_case cases[] = {
-        {"f4", H5T_IEEE_F32LE, 2, {30, 40}, {16, 16}},
-        {"le_i2", H5T_STD_I16LE, 1, {1000}, {300}},
-        {"u1", H5T_STD_U8LE, 3, {12, 20, 30}, {6, 20, 15}},
-        {"f8", H5T_IEEE_F64LE, 2, {24, 24}, {24, 24}},
-        {"be_i4", H5T_STD_I32BE, 1, {500}, {128}},
+        {"f4", H5T_IEEE_F32LE, 2, {30, 40}, {16, 16}, 0},
+        {"le_i2", H5T_STD_I16LE, 1, {1000}, {300}, 0},
+        {"u1", H5T_STD_U8LE, 3, {12, 20, 30}, {6, 20, 15}, 0},
+        {"f8", H5T_IEEE_F64LE, 2, {24, 24}, {24, 24}, 0},
+        {"be_i4", H5T_STD_I32BE, 1, {500}, {128}, 0},
+        /* An array type: blosc's set_local shuffles by the base type (4), not the element (12). */
+        {"f4x3", H5T_IEEE_F32LE, 1, {100}, {32}, 3},
     };
     hid_t file = open_or_create(path), filtered_group, expected_group;
     size_t c;
@@ -206,9 +209,14 @@ static int command_write(const char *path, const char *label, H5Z_filter_t filte
         size_t n = 1;
         int d;
         double *values;
-        hid_t space, dcpl, filtered, expected;
+        hid_t space, dcpl, filtered, expected, file_type = a->file_type, memory_type = H5T_NATIVE_DOUBLE;
         for (d = 0; d < a->rank; d++)
             n *= (size_t)a->dims[d];
+        if (a->array_length > 0) {
+            n *= (size_t)a->array_length;
+            file_type = H5Tarray_create2(a->file_type, 1, &a->array_length);
+            memory_type = H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, &a->array_length);
+        }
         values = malloc(n * sizeof *values);
         fill_values(values, n);
         snprintf(name, sizeof name, "%s__%s", label, a->label);
@@ -218,17 +226,21 @@ static int command_write(const char *path, const char *label, H5Z_filter_t filte
         /* Mandatory, so a failing filter fails the write instead of storing the chunk raw. */
         if (H5Pset_filter(dcpl, filter, H5Z_FLAG_MANDATORY, cd_nelmts, cd_values) < 0)
             FAIL("H5Pset_filter(%d) failed", (int)filter);
-        filtered = H5Dcreate2(filtered_group, name, a->file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        expected = H5Dcreate2(expected_group, name, a->file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        filtered = H5Dcreate2(filtered_group, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        expected = H5Dcreate2(expected_group, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         if (filtered < 0 || expected < 0)
             FAIL("cannot create dataset %s (filter %d)", name, (int)filter);
-        else if (H5Dwrite(filtered, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0 ||
-                 H5Dwrite(expected, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0)
+        else if (H5Dwrite(filtered, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0 ||
+                 H5Dwrite(expected, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0)
             FAIL("writing %s through filter %d failed", name, (int)filter);
         if (filtered >= 0)
             H5Dclose(filtered);
         if (expected >= 0)
             H5Dclose(expected);
+        if (a->array_length > 0) {
+            H5Tclose(file_type);
+            H5Tclose(memory_type);
+        }
         H5Pclose(dcpl);
         H5Sclose(space);
         free(values);
