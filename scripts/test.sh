@@ -8,7 +8,8 @@
 #   6. numcodecs.h compiled as C (c99/c11/c17) and C++ (c++11..c++20), numcodecs.hpp as C++11..20
 #   7. examples/demo.c and the C example in README.md built against the installed library and run
 #   8. the HDF5 filter plugins against Debian's HDF5 (C, h5dump, h5repack) and h5py + hdf5plugin, both
-#      directions (tests/hdf5/run.sh; its h5py part skips, saying why, without pip or network)
+#      directions, and their NCZarr codecs between netCDF-C and zarr-python (tests/hdf5/run.sh; its pip
+#      part skips, saying why, without pip or network)
 # Each section runs even if an earlier one failed (unless it needs the installed library); the script
 # ends with a summary and exits non-zero if anything failed.
 #
@@ -263,11 +264,11 @@ if [ $installed = 1 ]; then
   run_section "pkg-config consumers, shared and static" pkgconfig_consumers
   run_section "header as C and C++" header_languages
   run_section "examples against the installed library (demo.c, README)" demo
-  run_section "HDF5 filter plugins: interop with HDF5, h5dump, h5repack, h5py + hdf5plugin" hdf5_plugins
+  run_section "HDF5/NCZarr plugins: HDF5, h5dump, h5repack, h5py + hdf5plugin, netCDF + zarr" hdf5_plugins
 else
   for name in "C tests, shared and static (ctest)" "downstream CMake project (find_package)" \
               "pkg-config consumers, shared and static" "header as C and C++" "examples against the installed library (demo.c, README)" \
-              "HDF5 filter plugins: interop with HDF5, h5dump, h5repack, h5py + hdf5plugin"; do
+              "HDF5/NCZarr plugins: HDF5, h5dump, h5repack, h5py + hdf5plugin, netCDF + zarr"; do
     skip_section "$name"
   done
 fi

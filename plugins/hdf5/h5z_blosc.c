@@ -5,7 +5,16 @@
  * bytes (slots 0-3 are filled by set_local), [4] clevel (default 5), [5] shuffle: 0 none, 1 byte, 2 bit
  * (default 1), [6] compressor: 0 blosclz (the default), 1 lz4, 2 lz4hc, 3 snappy (not supported by
  * numcodecs, so not here either), 4 zlib, 5 zstd. A chunk is one blosc1 frame.
+ *
+ * NCZarr codec: numcodecs' {"id":"blosc","cname":C,"clevel":L,"shuffle":S,"blocksize":B} <-> cd_values
+ * [0, 0, 0, 0, L, S, code of C]. HDF5's blosc filter has no block size slot (B is always automatic when
+ * writing; reading needs none), and numcodecs' AUTOSHUFFLE (-1) becomes byte shuffle. NCZarr calls no
+ * set_local; NCZ_modify_parameters fills slots 0-3 instead, from the variable's type and chunking
+ * (nc_inq_var, nc_inq_type and nc_inq_var_chunking, found in the libnetcdf that calls it).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "h5z_numcodecs.h"
 
 #define FILTER_ID 32001
@@ -93,3 +102,85 @@ static const H5Z_class2_t filter_class = {
 
 H5PL_type_t H5PLget_plugin_type(void) { return H5PL_TYPE_FILTER; }
 const void *H5PLget_plugin_info(void) { return &filter_class; }
+
+static int codec_to_hdf5(const char *codec, size_t *nparamsp, unsigned **paramsp) {
+    char *config = h5z_numcodecs_canonical_config(codec, "blosc");
+    char cname[16];
+    long clevel = 0, shuffle = 0;
+    unsigned values[7] = {0}, code;
+    int found = config && h5z_numcodecs_config_string(config, "cname", cname, sizeof cname) == 0 &&
+                h5z_numcodecs_config_int(config, "clevel", &clevel) == 0 &&
+                h5z_numcodecs_config_int(config, "shuffle", &shuffle) == 0;
+    free(config);
+    if (!found)
+        return NC_EFILTER;
+    for (code = 0; code < sizeof compressor_names / sizeof compressor_names[0]; code++)
+        if (strcmp(cname, compressor_names[code]) == 0)
+            break;
+    if (code == sizeof compressor_names / sizeof compressor_names[0])
+        return NC_EFILTER;
+    values[4] = (unsigned)clevel;
+    values[5] = shuffle < 0 ? 1u : (unsigned)shuffle;
+    values[6] = code;
+    return h5z_numcodecs_nc_params(7, values, nparamsp, paramsp);
+}
+
+static int hdf5_to_codec(size_t nparams, const unsigned *params, char **codecp) {
+    unsigned clevel = nparams >= 5 ? params[4] : 5;
+    unsigned shuffle = nparams >= 6 ? params[5] : 1;
+    unsigned code = nparams >= 7 ? params[6] : 0;
+    if (code >= sizeof compressor_names / sizeof compressor_names[0] || shuffle > 2 || clevel > 9)
+        return NC_EFILTER;
+    return h5z_numcodecs_nc_codec(codecp, "{\"id\":\"blosc\",\"cname\":\"%s\",\"clevel\":%u,\"shuffle\":%u,\"blocksize\":0}",
+                                  compressor_names[code], clevel, shuffle);
+}
+
+/* netCDF's functions, declared as netcdf.h has them (nc_type is an int). */
+typedef int (*nc_inq_var_t)(int ncid, int varid, char *name, int *xtypep, int *ndimsp, int *dimidsp, int *nattsp);
+typedef int (*nc_inq_type_t)(int ncid, int xtype, char *name, size_t *sizep);
+typedef int (*nc_inq_var_chunking_t)(int ncid, int varid, int *storagep, size_t *chunksizesp);
+#define NC_CHUNKED 0
+
+static int modify_parameters(int ncid, int varid, size_t *vnparamsp, unsigned **vparamsp, size_t *wnparamsp,
+                             unsigned **wparamsp) {
+    const void *caller = H5Z_NUMCODECS_CALLER();
+    nc_inq_var_t inq_var;
+    nc_inq_type_t inq_type;
+    nc_inq_var_chunking_t inq_chunking;
+    unsigned values[7] = {0};
+    size_t visible = vnparamsp && vparamsp && *vparamsp ? *vnparamsp : 0, typesize = 0, chunk_bytes, chunks[MAX_RANK];
+    int xtype = 0, rank = 0, storage = -1, i, status;
+    if (!wnparamsp || !wparamsp)
+        return NC_EFILTER;
+    memcpy(values, *vparamsp, (visible < 7 ? visible : 7) * sizeof values[0]);
+    if (visible < 5)
+        values[4] = 5;
+    if (visible < 6)
+        values[5] = 1;
+    *(void **)&inq_var = h5z_numcodecs_caller_symbol(caller, "nc_inq_var");
+    *(void **)&inq_type = h5z_numcodecs_caller_symbol(caller, "nc_inq_type");
+    *(void **)&inq_chunking = h5z_numcodecs_caller_symbol(caller, "nc_inq_var_chunking");
+    if (!inq_var || !inq_type || !inq_chunking)
+        return NC_EFILTER;
+    if (inq_var(ncid, varid, NULL, &xtype, &rank, NULL, NULL) != NC_NOERR || rank < 0 || rank > MAX_RANK ||
+        inq_type(ncid, xtype, NULL, &typesize) != NC_NOERR || typesize == 0 ||
+        inq_chunking(ncid, varid, &storage, chunks) != NC_NOERR)
+        return NC_EFILTER;
+    chunk_bytes = typesize;
+    for (i = 0; i < rank && storage == NC_CHUNKED; i++)
+        chunk_bytes *= chunks[i];
+    values[0] = FILTER_REVISION;
+    values[1] = BLOSC_FORMAT_VERSION;
+    values[2] = typesize <= MAX_TYPESIZE ? (unsigned)typesize : 1;
+    values[3] = (unsigned)chunk_bytes;
+    free(*wparamsp); /* netCDF's own blosc codec replaces the working parameters the same way */
+    *wparamsp = NULL;
+    status = h5z_numcodecs_nc_params(7, values, wnparamsp, wparamsp);
+    return status;
+}
+
+static const NCZ_codec_t codec_class = {
+    NCZ_CODEC_CLASS_VER, NCZ_CODEC_HDF5, "blosc", FILTER_ID, NULL, NULL, codec_to_hdf5, hdf5_to_codec, modify_parameters,
+};
+
+const void *NCZ_get_codec_info(void) { return &codec_class; }

@@ -9,30 +9,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *find_symbol(void *library, const char *name) {
-    void *symbol = library ? dlsym(library, name) : NULL;
+void *h5z_numcodecs_caller_symbol(const void *caller, const char *name) {
+    /* HDF5 calls set_local, and netCDF calls NCZ_modify_parameters, from inside its own library, so the
+     * return address names the library whose objects we were given. h5py and netCDF4-python load theirs
+     * privately (RTLD_LOCAL), so RTLD_DEFAULT alone would not see them; in Debian's tools it would,
+     * which is why it remains the fallback. */
+    void *library = NULL, *symbol = NULL;
+    Dl_info where;
+    if (caller && dladdr(caller, &where) && where.dli_fname)
+        library = dlopen(where.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    if (library) {
+        symbol = dlsym(library, name);
+        /* The library stays loaded (it is calling us); drop only the reference RTLD_NOLOAD took. */
+        dlclose(library);
+    }
     return symbol ? symbol : dlsym(RTLD_DEFAULT, name);
 }
 
 int h5z_numcodecs_resolve_hdf5(const void *caller, h5z_numcodecs_hdf5_api *api) {
-    /* HDF5 calls set_local from inside libhdf5, so the return address names the library whose property
-     * lists we were given. In h5py that library is loaded privately (RTLD_LOCAL), so RTLD_DEFAULT alone
-     * would not see it; in Debian's tools it would, which is why it remains the fallback. */
-    void *library = NULL;
-    Dl_info where;
-    if (caller && dladdr(caller, &where) && where.dli_fname)
-        library = dlopen(where.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
     /* Plain casts from void * to function pointers: POSIX guarantees dlsym results convert. */
-    *(void **)&api->pget_filter_by_id2 = find_symbol(library, "H5Pget_filter_by_id2");
-    *(void **)&api->pmodify_filter = find_symbol(library, "H5Pmodify_filter");
-    *(void **)&api->pget_chunk = find_symbol(library, "H5Pget_chunk");
-    *(void **)&api->tget_size = find_symbol(library, "H5Tget_size");
-    *(void **)&api->tget_class = find_symbol(library, "H5Tget_class");
-    *(void **)&api->tget_super = find_symbol(library, "H5Tget_super");
-    *(void **)&api->tclose = find_symbol(library, "H5Tclose");
-    /* The library stays loaded (it is calling us); drop only the reference RTLD_NOLOAD took. */
-    if (library)
-        dlclose(library);
+    *(void **)&api->pget_filter_by_id2 = h5z_numcodecs_caller_symbol(caller, "H5Pget_filter_by_id2");
+    *(void **)&api->pmodify_filter = h5z_numcodecs_caller_symbol(caller, "H5Pmodify_filter");
+    *(void **)&api->pget_chunk = h5z_numcodecs_caller_symbol(caller, "H5Pget_chunk");
+    *(void **)&api->tget_size = h5z_numcodecs_caller_symbol(caller, "H5Tget_size");
+    *(void **)&api->tget_class = h5z_numcodecs_caller_symbol(caller, "H5Tget_class");
+    *(void **)&api->tget_super = h5z_numcodecs_caller_symbol(caller, "H5Tget_super");
+    *(void **)&api->tclose = h5z_numcodecs_caller_symbol(caller, "H5Tclose");
     return api->pget_filter_by_id2 && api->pmodify_filter && api->pget_chunk && api->tget_size && api->tget_class &&
                    api->tget_super && api->tclose
                ? 0
@@ -114,4 +116,77 @@ size_t h5z_numcodecs_decode(const numcodecs_codec *codec, size_t nbytes, size_t 
         return h5z_numcodecs_replace(decoded, written, buf_size, buf);
     }
     return 0;
+}
+
+/* ---- NCZarr codec helpers ------------------------------------------------------------------------ */
+
+char *h5z_numcodecs_canonical_config(const char *json, const char *id) {
+    numcodecs_codec *codec = NULL;
+    size_t len = 0;
+    char *config = NULL;
+    if (!json || numcodecs_codec_from_json(json, strlen(json), &codec) != NUMCODECS_OK)
+        return NULL;
+    if (strcmp(numcodecs_codec_id(codec), id) == 0 &&
+        numcodecs_codec_config(codec, NULL, 0, &len) == NUMCODECS_BUFFER_TOO_SMALL &&
+        (config = malloc(len + 1)) != NULL && numcodecs_codec_config(codec, config, len + 1, &len) != NUMCODECS_OK) {
+        free(config);
+        config = NULL;
+    }
+    numcodecs_codec_free(codec);
+    return config;
+}
+
+/* Where the value of "key" starts in a canonical configuration (compact JSON: "key":value). */
+static const char *config_value(const char *config, const char *key) {
+    char pattern[64];
+    const char *at;
+    if ((size_t)snprintf(pattern, sizeof pattern, "\"%s\":", key) >= sizeof pattern)
+        return NULL;
+    at = strstr(config, pattern);
+    return at ? at + strlen(pattern) : NULL;
+}
+
+int h5z_numcodecs_config_int(const char *config, const char *key, long *value) {
+    const char *at = config_value(config, key);
+    char *end;
+    if (!at)
+        return -1;
+    *value = strtol(at, &end, 10);
+    return end == at ? -1 : 0;
+}
+
+int h5z_numcodecs_config_string(const char *config, const char *key, char *out, size_t cap) {
+    const char *at = config_value(config, key), *close;
+    if (!at || *at != '"' || !(close = strchr(at + 1, '"')) || (size_t)(close - at - 1) >= cap)
+        return -1;
+    memcpy(out, at + 1, (size_t)(close - at - 1));
+    out[close - at - 1] = '\0';
+    return 0;
+}
+
+int h5z_numcodecs_nc_params(size_t n, const unsigned *values, size_t *nparamsp, unsigned **paramsp) {
+    unsigned *params;
+    if (!nparamsp || !paramsp)
+        return NC_EINVAL;
+    if (!(params = malloc((n ? n : 1) * sizeof *params)))
+        return NC_ENOMEM;
+    if (n)
+        memcpy(params, values, n * sizeof *params);
+    *nparamsp = n;
+    *paramsp = params;
+    return NC_NOERR;
+}
+
+int h5z_numcodecs_nc_codec(char **codecp, const char *format, ...) {
+    char json[256];
+    va_list args;
+    int len;
+    va_start(args, format);
+    len = vsnprintf(json, sizeof json, format, args);
+    va_end(args);
+    if (len < 0 || (size_t)len >= sizeof json)
+        return NC_EFILTER;
+    if (codecp && !(*codecp = strdup(json)))
+        return NC_ENOMEM;
+    return NC_NOERR;
 }

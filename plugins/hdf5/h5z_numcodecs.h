@@ -58,6 +58,10 @@ typedef struct {
     herr_t (*tclose)(hid_t type_id);
 } h5z_numcodecs_hdf5_api;
 
+/* The function `name` of the library containing `caller` (a return address inside it), else from the
+ * process's global symbols; NULL if neither has it. */
+void *h5z_numcodecs_caller_symbol(const void *caller, const char *name);
+
 /* Resolves the HDF5 functions from the library containing `caller` (a return address inside libhdf5),
  * falling back to the process's global symbols. Returns 0 on success, -1 if any is missing. */
 int h5z_numcodecs_resolve_hdf5(const void *caller, h5z_numcodecs_hdf5_api *api);
@@ -92,5 +96,54 @@ numcodecs_codec *h5z_numcodecs_codec(const char *format, ...)
 /* The two functions HDF5's plugin loader looks up. */
 H5Z_NUMCODECS_EXPORT H5PL_type_t H5PLget_plugin_type(void);
 H5Z_NUMCODECS_EXPORT const void *H5PLget_plugin_info(void);
+
+/*
+ * netCDF-C's NCZarr codec plugin ABI (netcdf_filter_build.h, the same in netCDF-C 4.9.x and 4.10.x),
+ * declared here because Debian does not install that header. NCZarr finds a plugin on
+ * HDF5_PLUGIN_PATH, pairs its NCZ_get_codec_info() with its H5PLget_plugin_info() by HDF5 id, maps the
+ * Zarr codec JSON to the filter's cd_values with NCZ_codec_to_hdf5 (reading) and back with
+ * NCZ_hdf5_to_codec (writing), and calls the HDF5 filter function on the chunks itself.
+ */
+#define NCZ_CODEC_CLASS_VER 1
+#define NCZ_CODEC_HDF5 1
+#define NC_NOERR 0
+#define NC_EINVAL (-36)
+#define NC_ENOMEM (-61)
+#define NC_EFILTER (-132)
+
+typedef struct {
+    int version; /* NCZ_CODEC_CLASS_VER */
+    int sort;    /* NCZ_CODEC_HDF5 */
+    const char *codecid;
+    unsigned int hdf5id;
+    void (*NCZ_codec_initialize)(void);
+    void (*NCZ_codec_finalize)(void);
+    int (*NCZ_codec_to_hdf5)(const char *codec, size_t *nparamsp, unsigned **paramsp);
+    int (*NCZ_hdf5_to_codec)(size_t nparams, const unsigned *params, char **codecp);
+    int (*NCZ_modify_parameters)(int ncid, int varid, size_t *vnparamsp, unsigned **vparamsp, size_t *wnparamsp,
+                                 unsigned **wparamsp);
+} NCZ_codec_t;
+
+H5Z_NUMCODECS_EXPORT const void *NCZ_get_codec_info(void);
+
+/* A numcodecs configuration as libnumcodecs prints it (defaults filled, fixed key order, no spaces),
+ * if `json` is a valid configuration of codec `id`; malloc'ed, or NULL. */
+char *h5z_numcodecs_canonical_config(const char *json, const char *id);
+
+/* The integer value of "key" in a canonical configuration; 0 on success, -1 if absent. */
+int h5z_numcodecs_config_int(const char *config, const char *key, long *value);
+
+/* The string value of "key" in a canonical configuration, into out[cap]; 0 on success, -1 otherwise. */
+int h5z_numcodecs_config_string(const char *config, const char *key, char *out, size_t cap);
+
+/* Hands `n` cd_values to netCDF in a malloc'ed array (netCDF frees it). Returns an NC_ status. */
+int h5z_numcodecs_nc_params(size_t n, const unsigned *values, size_t *nparamsp, unsigned **paramsp);
+
+/* Hands a printf-formatted codec JSON to netCDF as a malloc'ed string. Returns an NC_ status. */
+int h5z_numcodecs_nc_codec(char **codecp, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HDF5 interop tests of the filter plugins (plugins/hdf5), values compared exactly, never exit codes
+# Interop tests of the HDF5 filter plugins and their NCZarr codecs (plugins/hdf5), values compared exactly, never exit codes
 # alone (Debian's h5dump prints an empty dataset and exits 0 when a filter is missing).
 #
 #   tests/hdf5/run.sh PLUGIN_DIR WORK_DIR
@@ -8,16 +8,18 @@
 # compiled test program, the files written and the h5py venv between runs.
 #
 # Core part (Debian's libhdf5-dev and hdf5-tools, no pip):
-#   - each plugin exports only H5PLget_plugin_type/H5PLget_plugin_info and needs neither libhdf5 nor
-#     libnumcodecs.so;
+#   - each plugin exports only H5PLget_plugin_type/H5PLget_plugin_info (and NCZ_get_codec_info) and
+#     needs neither libhdf5 nor libnumcodecs.so;
 #   - the committed files written by h5py + hdf5plugin (tests/fixtures/hdf5) are read by a C program on
 #     Debian's libhdf5 (tests/hdf5/h5check.c) and by h5dump, through our plugins only;
 #   - a C program and `h5repack -f UD=...` write through our plugins, and read back;
 #   - corrupt chunks give HDF5 errors.
-# pip part (a venv with h5py + hdf5plugin; skipped with the reason printed when pip or the network is
-# unavailable, or with NUMCODECS_HDF5_SKIP_PIP=1):
+# pip part (a venv with h5py, hdf5plugin, netCDF4 and zarr; skipped with the reason printed when pip or
+# the network is unavailable, or with NUMCODECS_HDF5_SKIP_PIP=1):
 #   - fresh hdf5plugin files -> the C program and h5py with only our plugins;
-#   - files written by our plugins (C program, h5repack, h5py) -> h5py + hdf5plugin.
+#   - files written by our plugins (C program, h5repack, h5py) -> h5py + hdf5plugin;
+#   - NCZarr (tests/hdf5/nczarr.py): zarr-python stores -> netCDF through our plugins' codec entry, and
+#     netCDF-written stores -> zarr-python; corrupt chunks give netCDF errors.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -48,7 +50,10 @@ for id in 32001 32015 32004 307; do
     echo "$plugin must not need libhdf5 or libnumcodecs.so (needs: $needed)"; exit 1
   fi
   exported=$(nm -D --defined-only "$plugin" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sort | tr '\n' ' ')
-  if [ "$exported" != "H5PLget_plugin_info H5PLget_plugin_type " ]; then
+  # lz4 has no NCZarr codec: numcodecs' lz4 framing is not HDF5's 32004.
+  want="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [ "$id" = 32004 ] && want="H5PLget_plugin_info H5PLget_plugin_type "
+  if [ "$exported" != "$want" ]; then
     echo "$plugin exports more than the plugin entry points: $exported"; exit 1
   fi
   echo "$(basename "$plugin"): $(du -k "$plugin" | cut -f1) KiB, needs only: $needed"
@@ -143,23 +148,25 @@ done
 
 # ---- h5py + hdf5plugin ----------------------------------------------------------------------------
 if [ "${NUMCODECS_HDF5_SKIP_PIP:-0}" = 1 ]; then
-  echo "SKIP: h5py/hdf5plugin interop (NUMCODECS_HDF5_SKIP_PIP=1)"; exit 0
+  echo "SKIP: h5py/hdf5plugin and NCZarr interop (NUMCODECS_HDF5_SKIP_PIP=1)"; exit 0
 fi
 venv=$work/venv
 python=${PYTHON:-python3}
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import h5py, hdf5plugin' 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import h5py, hdf5plugin, netCDF4, zarr' 2>/dev/null; then
   rm -rf "$venv"
   if ! "$python" -m venv "$venv" >"$work/venv.log" 2>&1; then
-    echo "SKIP: h5py/hdf5plugin interop: cannot create a venv with $python -m venv (see $work/venv.log)"; exit 0
+    echo "SKIP: h5py/hdf5plugin and NCZarr interop: cannot create a venv with $python -m venv (see $work/venv.log)"; exit 0
   fi
-  # Versions the fixtures were made and checked with (tests/fixtures/hdf5/VERSIONS).
-  if ! "$venv/bin/pip" install --quiet 'h5py==3.16.0' 'hdf5plugin==7.1.0' >>"$work/venv.log" 2>&1; then
+  # Versions the fixtures were made and checked with (tests/fixtures/hdf5/VERSIONS). The netCDF4 wheel
+  # bundles libnetcdf 4.10.1, which (unlike Debian's 4.9.0) supports NCZarr filters.
+  if ! "$venv/bin/pip" install --quiet 'h5py==3.16.0' 'hdf5plugin==7.1.0' 'netCDF4==1.7.5.1.post1' 'zarr==3.1.6' \
+       >>"$work/venv.log" 2>&1; then
     rm -rf "$venv"
-    echo "SKIP: h5py/hdf5plugin interop: pip install h5py hdf5plugin failed (no network?), see $work/venv.log"; exit 0
+    echo "SKIP: h5py/hdf5plugin/netCDF4/zarr interop: pip install failed (no network?), see $work/venv.log"; exit 0
   fi
 fi
 vpython=$venv/bin/python
-echo "$("$vpython" -c 'import h5py, hdf5plugin; print(f"h5py {h5py.__version__} (HDF5 {h5py.version.hdf5_version}), hdf5plugin {hdf5plugin.version}")')"
+echo "$("$vpython" -c 'import h5py, hdf5plugin, netCDF4, zarr; print(f"h5py {h5py.__version__} (HDF5 {h5py.version.hdf5_version}), hdf5plugin {hdf5plugin.version}, netCDF4 {netCDF4.__version__} (libnetcdf {netCDF4.__netcdf4libversion__}), zarr {zarr.__version__}")')"
 
 # hdf5plugin writes -> Debian's libhdf5 (C) and h5py, both with only our plugins.
 "$vpython" "$here/interop.py" write-hdf5plugin "$files/fresh"
@@ -187,3 +194,10 @@ with h5py.File(path, "r") as f, h5py.File(plain, "r") as p:
 print(f"read-hdf5plugin: {path}: {len(names)} datasets equal their expected values")
 PY
 done
+
+# ---- NCZarr: zarr-python and netCDF-C (the netCDF4 wheel's libnetcdf) ------------------------------
+# Our plugins only on HDF5_PLUGIN_PATH (netCDF4 falls back to its own plugins only when it is unset).
+"$vpython" "$here/nczarr.py" zarr-writes "$files/nczarr"
+HDF5_PLUGIN_PATH=$work/no-plugins "$vpython" "$here/nczarr.py" no-plugins "$files/nczarr" 2>/dev/null
+"$vpython" "$here/nczarr.py" netcdf-writes "$files/nczarr"
+"$vpython" "$here/nczarr.py" corrupt "$files/nczarr" 2>/dev/null
