@@ -112,6 +112,9 @@ cmake_build_install() {
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_zstd.so"
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_lz4.so"
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_bzip2.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_zlib.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_gzip.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_lz4_numcodecs.so"
   )
   for file in "${expected[@]}"; do
     [ -e "$prefix/$file" ] || { echo "missing after install: $file"; return 1; }

@@ -190,3 +190,34 @@ int h5z_numcodecs_nc_codec(char **codecp, const char *format, ...) {
         return NC_ENOMEM;
     return NC_NOERR;
 }
+
+size_t h5z_numcodecs_int_option_filter(const char *id, const char *key, long value, unsigned flags, size_t nbytes,
+                                       size_t *buf_size, void **buf) {
+    numcodecs_codec *codec;
+    size_t result;
+    if (flags & H5Z_FLAG_REVERSE)
+        codec = h5z_numcodecs_codec("{\"id\":\"%s\"}", id);
+    else
+        codec = h5z_numcodecs_codec("{\"id\":\"%s\",\"%s\":%ld}", id, key, value);
+    if (!codec)
+        return 0;
+    if (flags & H5Z_FLAG_REVERSE)
+        result = h5z_numcodecs_decode(codec, nbytes, buf_size, buf);
+    else
+        result = h5z_numcodecs_encode(codec, NULL, nbytes, buf_size, buf);
+    numcodecs_codec_free(codec);
+    return result;
+}
+
+int h5z_numcodecs_int_option_to_hdf5(const char *codec, const char *id, const char *key, size_t *nparamsp,
+                                     unsigned **paramsp) {
+    char *config = h5z_numcodecs_canonical_config(codec, id);
+    long option = 0;
+    unsigned value;
+    int found = config && h5z_numcodecs_config_int(config, key, &option) == 0;
+    free(config);
+    if (!found)
+        return NC_EFILTER;
+    value = (unsigned)(int)option;
+    return h5z_numcodecs_nc_params(1, &value, nparamsp, paramsp);
+}

@@ -136,6 +136,16 @@ int h5z_numcodecs_config_int(const char *config, const char *key, long *value);
 /* The string value of "key" in a canonical configuration, into out[cap]; 0 on success, -1 otherwise. */
 int h5z_numcodecs_config_string(const char *config, const char *key, char *out, size_t cap);
 
+/* The filter function of a numcodecs codec configured by at most one integer option `key` (set from
+ * `value` when encoding; decoding needs no options): zlib, gzip, lz4. Returns what HDF5 expects. */
+size_t h5z_numcodecs_int_option_filter(const char *id, const char *key, long value, unsigned flags, size_t nbytes,
+                                       size_t *buf_size, void **buf);
+
+/* NCZ_codec_to_hdf5 for such a codec: cd_values [the option as a C int's bits], the option's
+ * numcodecs default filled in by libnumcodecs. */
+int h5z_numcodecs_int_option_to_hdf5(const char *codec, const char *id, const char *key, size_t *nparamsp,
+                                     unsigned **paramsp);
+
 /* Hands `n` cd_values to netCDF in a malloc'ed array (netCDF frees it). Returns an NC_ status. */
 int h5z_numcodecs_nc_params(size_t n, const unsigned *values, size_t *nparamsp, unsigned **paramsp);
 

@@ -40,6 +40,11 @@ def compressors():
         ("blosc_blosclz_none", numcodecs.Blosc(cname="blosclz", clevel=3, shuffle=numcodecs.Blosc.NOSHUFFLE)),
         ("bz2_l1", numcodecs.BZ2(level=1)),
         ("bz2_l9", numcodecs.BZ2(level=9)),
+        ("zlib_l5", numcodecs.Zlib(level=5)),
+        ("zlib_default", numcodecs.Zlib(level=-1)),
+        ("gzip_l3", numcodecs.GZip(level=3)),
+        ("lz4_a1", numcodecs.LZ4(acceleration=1)),
+        ("lz4_a10", numcodecs.LZ4(acceleration=10)),
     ]
 
 
@@ -66,7 +71,7 @@ def zarr_writes(directory):
             got = np.asarray(dataset[name][...])
             if got.dtype != want.dtype or got.shape != want.shape or got.tobytes() != want.tobytes():
                 raise SystemExit(f"netCDF read {path}/{name} differently from what zarr wrote")
-    print(f"zarr-python wrote {len(expected)} arrays (zstd, blosc, bz2), netCDF read them through our plugins: all equal")
+    print(f"zarr-python wrote {len(expected)} arrays (zstd, blosc, bz2, zlib, gzip, lz4), netCDF read them through our plugins: all equal")
 
 
 def netcdf_writes(directory):
@@ -79,6 +84,9 @@ def netcdf_writes(directory):
         ("blosc_lz4", dict(compression="blosc_lz4", complevel=5, blosc_shuffle=1), {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0}),
         ("blosc_zstd", dict(compression="blosc_zstd", complevel=9, blosc_shuffle=2), {"id": "blosc", "cname": "zstd", "clevel": 9, "shuffle": 2, "blocksize": 0}),
         ("bzip2", dict(compression="bzip2", complevel=9), {"id": "bz2", "level": 9}),
+        # HDF5's deflate (filter 1), which NCZarr maps to numcodecs' zlib through our zlib plugin. No
+        # shuffle: that is HDF5's shuffle filter, which we do not provide.
+        ("zlib", dict(compression="zlib", complevel=4, shuffle=False), {"id": "zlib", "level": 4}),
     ]
     # netCDF-C 4.10.1 records a uint8 variable's dtype as "<u1", which zarr-python 3 refuses (it wants
     # "|u1"): a netCDF/zarr-python disagreement unrelated to the codecs, so uint8 is left out here.
@@ -116,7 +124,7 @@ def netcdf_writes(directory):
                     typesize = f.read(4)[3]
                 if typesize != want.dtype.itemsize:
                     raise SystemExit(f"{path}/{name}: blosc shuffled by {typesize} bytes, not the element size {want.dtype.itemsize}")
-    print(f"netCDF wrote {len(expected)} variables through our plugins (zstd, blosc, bzip2), zarr-python read them: all equal, compressor configs as numcodecs writes them")
+    print(f"netCDF wrote {len(expected)} variables through our plugins (zstd, blosc, bzip2, zlib), zarr-python read them: all equal, compressor configs as numcodecs writes them")
 
 
 def corrupt(directory):
@@ -127,7 +135,8 @@ def corrupt(directory):
     shutil.rmtree(path, ignore_errors=True)
     group = zarr.open_group(path, mode="w", zarr_format=2)
     refused = 0
-    for label, compressor in [("zstd", numcodecs.Zstd()), ("blosc", numcodecs.Blosc()), ("bz2", numcodecs.BZ2())]:
+    for label, compressor in [("zstd", numcodecs.Zstd()), ("blosc", numcodecs.Blosc()), ("bz2", numcodecs.BZ2()),
+                              ("zlib", numcodecs.Zlib()), ("gzip", numcodecs.GZip()), ("lz4", numcodecs.LZ4())]:
         array = group.create_array(label, shape=(1000,), chunks=(1000,), dtype="<f4", compressors=compressor)
         array[...] = values("<f4", (1000,))
         array.attrs["_ARRAY_DIMENSIONS"] = [f"{label}_d0"]
@@ -144,7 +153,7 @@ def corrupt(directory):
                 refused += 1
             else:
                 raise SystemExit(f"netCDF read a corrupt {label} chunk without an error")
-    print(f"netCDF refused {refused} corrupt chunks (zstd, blosc, bz2) with an error")
+    print(f"netCDF refused {refused} corrupt chunks (zstd, blosc, bz2, zlib, gzip, lz4) with an error")
 
 
 def no_plugins(directory):

@@ -9,7 +9,7 @@
 #
 # Core part (Debian's libhdf5-dev and hdf5-tools, no pip):
 #   - each plugin exports only H5PLget_plugin_type/H5PLget_plugin_info (and NCZ_get_codec_info) and
-#     needs neither libhdf5 nor libnumcodecs.so;
+#     needs neither libhdf5, libnetcdf nor libnumcodecs.so;
 #   - the committed files written by h5py + hdf5plugin (tests/fixtures/hdf5) are read by a C program on
 #     Debian's libhdf5 (tests/hdf5/h5check.c) and by h5dump, through our plugins only;
 #   - a C program and `h5repack -f UD=...` write through our plugins, and read back;
@@ -42,21 +42,29 @@ declare -A settings=(
 )
 
 # ---- the plugin files -----------------------------------------------------------------------------
-for id in 32001 32015 32004 307; do
-  plugin=$plugin_dir/libh5z_numcodecs_${stem[$id]}.so
+# plugin -> the entry points it must export, and nothing else. HDF5's lz4 (32004) has no NCZarr codec
+# (numcodecs' lz4 framing is another format: lz4_numcodecs, on a private id, is that codec).
+declare -A entry_points=(
+  [blosc]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [zstd]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [lz4]="H5PLget_plugin_info H5PLget_plugin_type "
+  [bzip2]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [zlib]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [gzip]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [lz4_numcodecs]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+)
+for name in "${!entry_points[@]}"; do
+  plugin=$plugin_dir/libh5z_numcodecs_$name.so
   [ -f "$plugin" ] || { echo "missing plugin $plugin"; exit 1; }
   needed=$(readelf -d "$plugin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
-  if grep -qE 'libhdf5|libnumcodecs' <<<"$needed"; then
-    echo "$plugin must not need libhdf5 or libnumcodecs.so (needs: $needed)"; exit 1
+  if grep -qE 'libhdf5|libnetcdf|libnumcodecs' <<<"$needed"; then
+    echo "$plugin must not need libhdf5, libnetcdf or libnumcodecs.so (needs: $needed)"; exit 1
   fi
   exported=$(nm -D --defined-only "$plugin" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sort | tr '\n' ' ')
-  # lz4 has no NCZarr codec: numcodecs' lz4 framing is not HDF5's 32004.
-  want="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
-  [ "$id" = 32004 ] && want="H5PLget_plugin_info H5PLget_plugin_type "
-  if [ "$exported" != "$want" ]; then
-    echo "$plugin exports more than the plugin entry points: $exported"; exit 1
+  if [ "$exported" != "${entry_points[$name]}" ]; then
+    echo "$plugin exports $exported, expected ${entry_points[$name]}"; exit 1
   fi
-  echo "$(basename "$plugin"): $(du -k "$plugin" | cut -f1) KiB, needs only: $needed"
+  echo "$(basename "$plugin"): $(du -k "$plugin" | cut -f1) KiB, exports $exported, needs only $needed"
 done
 
 if ! pkg-config --exists hdf5 || ! command -v h5dump >/dev/null || ! command -v h5repack >/dev/null; then
@@ -121,6 +129,15 @@ for id in 32001 32015 32004 307; do
     header=$(h5dump -p -H -d "/filtered/cd_${first//,/_}__f4x3" "$out" | tr -s ' \n' ' ')
     grep -q "PARAMS { 2 2 4 384 5 1 1 }" <<<"$header" || { echo "blosc set_local (array type): unexpected cd_values in $header"; exit 1; }
   fi
+done
+
+# numcodecs' gzip and lz4 framings on their private ids (no other HDF5 plugin reads them): through HDF5
+# too, written and read back by the C program, and refusing corrupt chunks.
+for spec in "65002:gzip:3" "65001:lz4_numcodecs:10"; do
+  IFS=: read -r id name cd <<<"$spec"
+  "$h5check" write "$files/private_$name.h5" "cd_$cd" "$id" "$cd" >/dev/null
+  "$h5check" read "$files/private_$name.h5" "$id"
+  "$h5check" corrupt "$files/corrupt.h5" "$id" "$cd"
 done
 
 # h5repack -f UD=id,flag,count,values: from an uncompressed copy of a fixture, through each filter.
