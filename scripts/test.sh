@@ -115,6 +115,11 @@ cmake_build_install() {
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_zlib.so"
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_gzip.so"
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_lz4_numcodecs.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_fletcher32.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_crc32.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_adler32.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_crc32c.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_jenkins_lookup3.so"
   )
   for file in "${expected[@]}"; do
     [ -e "$prefix/$file" ] || { echo "missing after install: $file"; return 1; }

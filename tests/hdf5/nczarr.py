@@ -48,6 +48,20 @@ def compressors():
     ]
 
 
+def checksum_filters():
+    """Checksums as Zarr v2 filters, each before a compressor."""
+    import numcodecs
+    return [
+        ("crc32_start", [numcodecs.CRC32()], numcodecs.Zstd(level=1)),
+        ("crc32_end", [numcodecs.CRC32(location="end")], None),
+        ("adler32", [numcodecs.Adler32()], numcodecs.Zlib(level=1)),
+        ("crc32c", [numcodecs.CRC32C()], None),
+        ("fletcher32", [numcodecs.Fletcher32()], numcodecs.Blosc(cname="lz4")),
+        ("jenkins", [numcodecs.JenkinsLookup3(initval=7)], None),
+        ("two_checksums", [numcodecs.Adler32(location="end"), numcodecs.CRC32()], numcodecs.BZ2(level=1)),
+    ]
+
+
 def url(path):
     return f"file://{os.path.abspath(path)}#mode=zarr,file"
 
@@ -66,12 +80,18 @@ def zarr_writes(directory):
             array[...] = expected[name] = values(dtype, shape)
             # xarray's dimension names, which NCZarr reads in pure-Zarr mode.
             array.attrs["_ARRAY_DIMENSIONS"] = [f"{name}_d{axis}" for axis in range(len(shape))]
+    for label, filters, compressor in checksum_filters():
+        dtype, shape, chunks = ARRAYS[0]
+        name = f"{label}_0"
+        array = group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, filters=filters, compressors=compressor)
+        array[...] = expected[name] = values(dtype, shape)
+        array.attrs["_ARRAY_DIMENSIONS"] = [f"{name}_d{axis}" for axis in range(len(shape))]
     with netCDF4.Dataset(url(path)) as dataset:
         for name, want in expected.items():
             got = np.asarray(dataset[name][...])
             if got.dtype != want.dtype or got.shape != want.shape or got.tobytes() != want.tobytes():
                 raise SystemExit(f"netCDF read {path}/{name} differently from what zarr wrote")
-    print(f"zarr-python wrote {len(expected)} arrays (zstd, blosc, bz2, zlib, gzip, lz4), netCDF read them through our plugins: all equal")
+    print(f"zarr-python wrote {len(expected)} arrays (zstd, blosc, bz2, zlib, gzip, lz4; crc32, adler32, crc32c, fletcher32, jenkins_lookup3 as filters), netCDF read them through our plugins: all equal")
 
 
 def netcdf_writes(directory):
@@ -87,6 +107,9 @@ def netcdf_writes(directory):
         # HDF5's deflate (filter 1), which NCZarr maps to numcodecs' zlib through our zlib plugin. No
         # shuffle: that is HDF5's shuffle filter, which we do not provide.
         ("zlib", dict(compression="zlib", complevel=4, shuffle=False), {"id": "zlib", "level": 4}),
+        # HDF5's Fletcher-32 (filter 3) is numcodecs' fletcher32; netCDF puts it in the Zarr filters.
+        # The last filter of the chain becomes the Zarr compressor, the others the Zarr filters.
+        ("fletcher32", dict(compression="zstd", complevel=1, fletcher32=True), {"id": "fletcher32"}),
     ]
     # netCDF-C 4.10.1 records a uint8 variable's dtype as "<u1", which zarr-python 3 refuses (it wants
     # "|u1"): a netCDF/zarr-python disagreement unrelated to the codecs, so uint8 is left out here.
@@ -109,9 +132,12 @@ def netcdf_writes(directory):
             array = group[name]
             # The compressor exactly as netCDF wrote it into .zarray (our NCZ_hdf5_to_codec).
             with open(os.path.join(path, name, ".zarray")) as f:
-                config = json.load(f)["compressor"]
+                metadata = json.load(f)
+            config, filters = metadata["compressor"], metadata["filters"]
             if config != codec:
                 raise SystemExit(f"{path}/{name}: netCDF recorded compressor {config}, expected {codec}")
+            if label == "fletcher32" and filters != [{"id": "zstd", "level": 1}]:
+                raise SystemExit(f"{path}/{name}: netCDF recorded filters {filters}, expected zstd before fletcher32")
             got = array[...]
             want = expected[name]
             if got.dtype != want.dtype or got.tobytes() != want.tobytes():
@@ -124,7 +150,7 @@ def netcdf_writes(directory):
                     typesize = f.read(4)[3]
                 if typesize != want.dtype.itemsize:
                     raise SystemExit(f"{path}/{name}: blosc shuffled by {typesize} bytes, not the element size {want.dtype.itemsize}")
-    print(f"netCDF wrote {len(expected)} variables through our plugins (zstd, blosc, bzip2, zlib), zarr-python read them: all equal, compressor configs as numcodecs writes them")
+    print(f"netCDF wrote {len(expected)} variables through our plugins (zstd, blosc, bzip2, zlib, fletcher32), zarr-python read them: all equal, compressor configs as numcodecs writes them")
 
 
 def corrupt(directory):
@@ -136,14 +162,17 @@ def corrupt(directory):
     group = zarr.open_group(path, mode="w", zarr_format=2)
     refused = 0
     for label, compressor in [("zstd", numcodecs.Zstd()), ("blosc", numcodecs.Blosc()), ("bz2", numcodecs.BZ2()),
-                              ("zlib", numcodecs.Zlib()), ("gzip", numcodecs.GZip()), ("lz4", numcodecs.LZ4())]:
+                              ("zlib", numcodecs.Zlib()), ("gzip", numcodecs.GZip()), ("lz4", numcodecs.LZ4()),
+                              ("crc32", numcodecs.CRC32()), ("fletcher32", numcodecs.Fletcher32())]:
         array = group.create_array(label, shape=(1000,), chunks=(1000,), dtype="<f4", compressors=compressor)
         array[...] = values("<f4", (1000,))
         array.attrs["_ARRAY_DIMENSIONS"] = [f"{label}_d0"]
         chunk = os.path.join(path, label, "0")
         with open(chunk, "rb") as f:
             good = f.read()
-        for bad in (good[: len(good) // 2], b"\xff" * len(good)):
+        # Truncated, and garbage. (Not all 0xff bytes: Fletcher-32 cannot tell 0xffff words from zeros,
+        # so such a chunk carries a valid fletcher32 checksum.)
+        for bad in (good[: len(good) // 2], bytes((i * 7 + 3) % 256 for i in range(len(good)))):
             with open(chunk, "wb") as f:
                 f.write(bad)
             try:
@@ -153,7 +182,7 @@ def corrupt(directory):
                 refused += 1
             else:
                 raise SystemExit(f"netCDF read a corrupt {label} chunk without an error")
-    print(f"netCDF refused {refused} corrupt chunks (zstd, blosc, bz2, zlib, gzip, lz4) with an error")
+    print(f"netCDF refused {refused} corrupt chunks (zstd, blosc, bz2, zlib, gzip, lz4, crc32, fletcher32) with an error")
 
 
 def no_plugins(directory):

@@ -52,6 +52,11 @@ declare -A entry_points=(
   [zlib]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
   [gzip]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
   [lz4_numcodecs]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [fletcher32]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [crc32]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [adler32]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [crc32c]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [jenkins_lookup3]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
 )
 for name in "${!entry_points[@]}"; do
   plugin=$plugin_dir/libh5z_numcodecs_$name.so
@@ -131,9 +136,10 @@ for id in 32001 32015 32004 307; do
   fi
 done
 
-# numcodecs' gzip and lz4 framings on their private ids (no other HDF5 plugin reads them): through HDF5
-# too, written and read back by the C program, and refusing corrupt chunks.
-for spec in "65002:gzip:3" "65001:lz4_numcodecs:10"; do
+# numcodecs' gzip, lz4 framing and checksums on their private ids (no other HDF5 plugin reads them):
+# through HDF5 too, written and read back by the C program, and refusing corrupt chunks.
+for spec in "65002:gzip:3" "65001:lz4_numcodecs:10" "65003:crc32:0" "65004:adler32:1" "65005:crc32c:1" \
+            "65006:jenkins_lookup3:7"; do
   IFS=: read -r id name cd <<<"$spec"
   "$h5check" write "$files/private_$name.h5" "cd_$cd" "$id" "$cd" >/dev/null
   "$h5check" read "$files/private_$name.h5" "$id"
