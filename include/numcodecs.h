@@ -561,6 +561,46 @@ enum numcodecs_status numcodecs_registered_codecs(char *dst,
                                                   size_t cap,
                                                   size_t *len);
 
+/**
+ * Encodes a chunk in the format of HDF5's LZ4 filter (registered id 32004, `H5Zlz4.c`): an 8-byte
+ * big-endian decoded size, a 4-byte big-endian block size, then per block a 4-byte big-endian length
+ * and the LZ4 block (or the block's bytes, when LZ4 does not make it smaller).
+ *
+ * @param src        The chunk (may be NULL when `src_len` is 0).
+ * @param src_len    Length of `src` in bytes.
+ * @param block_size The filter's `cd_values[0]`: bytes per LZ4 block, 0 for the filter's default (1 GiB).
+ *                   Blocks are never larger than the chunk.
+ * @param out        Receives the encoded chunk on success; free with `numcodecs_bytes_free`.
+ * @param out_len    Receives its length on success.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (NULL pointers, a block over LZ4's limit of
+ *         0x7E000000 bytes) or `NUMCODECS_LIMIT_EXCEEDED` (out of memory).
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_hdf5_lz4_encode_alloc(const void *src,
+                                                      size_t src_len,
+                                                      size_t block_size,
+                                                      uint8_t **out,
+                                                      size_t *out_len);
+
+/**
+ * Decodes a chunk written by HDF5's LZ4 filter (id 32004: `H5Zlz4.c`, hdf5plugin, or
+ * `numcodecs_hdf5_lz4_encode_alloc`).
+ *
+ * @param src     The encoded chunk.
+ * @param src_len Length of `src` in bytes.
+ * @param out     Receives the decoded chunk on success; free with `numcodecs_bytes_free`.
+ * @param out_len Receives its length on success.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (NULL pointers), `NUMCODECS_CORRUPT_DATA` or
+ *         `NUMCODECS_LIMIT_EXCEEDED` (a decoded size over the library's limit).
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_hdf5_lz4_decode_alloc(const void *src,
+                                                      size_t src_len,
+                                                      uint8_t **out,
+                                                      size_t *out_len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

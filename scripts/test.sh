@@ -7,7 +7,10 @@
 #   5. pkg-config consumers, shared and static
 #   6. numcodecs.h compiled as C (c99/c11/c17) and C++ (c++11..c++20), numcodecs.hpp as C++11..20
 #   7. examples/demo.c and the C example in README.md built against the installed library and run
-#   8. a fuzz smoke: every cargo-fuzz target for a few seconds (scripts/fuzz.sh; needs the nightly
+#   8. the HDF5 filter plugins against Debian's HDF5 (C, h5dump, h5repack) and h5py + hdf5plugin, both
+#      directions, and their NCZarr codecs between netCDF-C and zarr-python (tests/hdf5/run.sh; its pip
+#      part skips, saying why, without pip or network)
+#   9. a fuzz smoke: every cargo-fuzz target for a few seconds (scripts/fuzz.sh; needs the nightly
 #      toolchain, and skips with the reason printed without it; NUMCODECS_SKIP_FUZZ=1 skips it)
 # Each section runs even if an earlier one failed (unless it needs the installed library); the script
 # ends with a summary and exits non-zero if anything failed.
@@ -107,6 +110,18 @@ cmake_build_install() {
     "lib/cmake/numcodecs/numcodecsConfig.cmake"
     "lib/cmake/numcodecs/numcodecsConfigVersion.cmake"
     "lib/pkgconfig/numcodecs.pc"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_blosc.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_zstd.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_lz4.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_bzip2.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_zlib.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_gzip.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_lz4_numcodecs.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_fletcher32.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_crc32.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_adler32.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_crc32c.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_jenkins_lookup3.so"
   )
   for file in "${expected[@]}"; do
     [ -e "$prefix/$file" ] || { echo "missing after install: $file"; return 1; }
@@ -239,6 +254,15 @@ fuzz_smoke() {
   ./scripts/fuzz.sh "${NUMCODECS_FUZZ_SECONDS:-5}"
 }
 
+hdf5_plugins() {
+  # The plugin directory as installed users find it: numcodecs.pc's hdf5_plugin_dir variable.
+  local plugin_dir
+  plugin_dir=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --variable=hdf5_plugin_dir numcodecs)
+  [ "$(cd "$plugin_dir" && pwd -P)" = "$(cd "$prefix/lib/numcodecs/hdf5-plugins" && pwd -P)" ] \
+    || { echo "numcodecs.pc: hdf5_plugin_dir=$plugin_dir is not the installed plugin directory"; return 1; }
+  tests/hdf5/run.sh "$plugin_dir" "$build/hdf5"
+}
+
 # ---- run ------------------------------------------------------------------------------------------
 
 total_start=$(date +%s)
@@ -259,9 +283,11 @@ if [ $installed = 1 ]; then
   run_section "pkg-config consumers, shared and static" pkgconfig_consumers
   run_section "header as C and C++" header_languages
   run_section "examples against the installed library (demo.c, README)" demo
+  run_section "HDF5/NCZarr plugins: HDF5, h5dump, h5repack, h5py + hdf5plugin, netCDF + zarr" hdf5_plugins
 else
   for name in "C tests, shared and static (ctest)" "downstream CMake project (find_package)" \
-              "pkg-config consumers, shared and static" "header as C and C++" "examples against the installed library (demo.c, README)"; do
+              "pkg-config consumers, shared and static" "header as C and C++" "examples against the installed library (demo.c, README)" \
+              "HDF5/NCZarr plugins: HDF5, h5dump, h5repack, h5py + hdf5plugin, netCDF + zarr"; do
     skip_section "$name"
   done
 fi

@@ -113,7 +113,7 @@ fn parse(src: &[u8]) -> Result<(usize, &[u8])> {
 }
 
 /// Decodes `block` into exactly `dst.len()` bytes.
-fn decompress_block(block: &[u8], dst: &mut [u8]) -> Result<usize> {
+pub(super) fn decompress_block(block: &[u8], dst: &mut [u8]) -> Result<usize> {
     let size = dst.len();
     // An empty slice's pointer may be dangling (0x1 for an empty Vec or `&mut []`), and LZ4 computes
     // `dst + capacity - 32` from it, which wraps (undefined behaviour in C; it let LZ4's shortcut copy

@@ -20,6 +20,7 @@ pub mod blosc;
 pub mod bz2;
 pub mod checksum;
 pub mod gzip;
+pub mod hdf5_lz4;
 pub mod lz4;
 pub mod lzma;
 pub mod pipeline;

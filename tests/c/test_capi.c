@@ -1197,6 +1197,39 @@ static void test_decoded_info(void) {
     numcodecs_codec_free(zfpy);
     numcodecs_codec_free(pcodec);
     numcodecs_codec_free(zstd);
+/* HDF5's LZ4 filter format (id 32004) for the HDF5 plugin: 12-byte big-endian header, framed blocks. */
+static void test_hdf5_lz4(void) {
+    uint8_t *encoded = BYTES_SENTINEL, *decoded = BYTES_SENTINEL, *untouched = BYTES_SENTINEL;
+    size_t enc_len = SIZE_SENTINEL, dec_len = SIZE_SENTINEL, untouched_len = SIZE_SENTINEL;
+    const uint8_t *bytes;
+
+    CHECK_STATUS(numcodecs_hdf5_lz4_encode_alloc(sample, sizeof sample, 4096, &encoded, &enc_len), NUMCODECS_OK);
+    if (encoded == BYTES_SENTINEL) return;
+    bytes = encoded;
+    CHECK(enc_len > 12 && enc_len < sizeof sample);
+    /* u64 BE total size 65536, u32 BE block size 4096. */
+    CHECK(bytes[0] == 0 && bytes[5] == 0x01 && bytes[6] == 0 && bytes[7] == 0);
+    CHECK(bytes[8] == 0 && bytes[9] == 0 && bytes[10] == 0x10 && bytes[11] == 0);
+    CHECK_STATUS(numcodecs_hdf5_lz4_decode_alloc(encoded, enc_len, &decoded, &dec_len), NUMCODECS_OK);
+    CHECK(dec_len == sizeof sample && decoded != BYTES_SENTINEL && memcmp(decoded, sample, sizeof sample) == 0);
+    if (decoded != BYTES_SENTINEL) numcodecs_bytes_free(decoded, dec_len);
+
+    /* A truncated chunk is corrupt; NULL outputs are invalid; failures write nothing. */
+    CHECK_STATUS(numcodecs_hdf5_lz4_decode_alloc(encoded, enc_len - 1, &untouched, &untouched_len), NUMCODECS_CORRUPT_DATA);
+    CHECK_STATUS(numcodecs_hdf5_lz4_decode_alloc(encoded, 11, &untouched, &untouched_len), NUMCODECS_CORRUPT_DATA);
+    CHECK_STATUS(numcodecs_hdf5_lz4_decode_alloc(encoded, enc_len, NULL, &untouched_len), NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_hdf5_lz4_encode_alloc(NULL, 10, 0, &untouched, &untouched_len), NUMCODECS_INVALID_ARGUMENT);
+    CHECK_STATUS(numcodecs_hdf5_lz4_encode_alloc(sample, sizeof sample, 0, &untouched, NULL), NUMCODECS_INVALID_ARGUMENT);
+    CHECK(untouched == BYTES_SENTINEL && untouched_len == SIZE_SENTINEL);
+    numcodecs_bytes_free(encoded, enc_len);
+
+    /* An empty chunk is just the header. */
+    CHECK_STATUS(numcodecs_hdf5_lz4_encode_alloc(NULL, 0, 0, &encoded, &enc_len), NUMCODECS_OK);
+    CHECK(enc_len == 12);
+    CHECK_STATUS(numcodecs_hdf5_lz4_decode_alloc(encoded, enc_len, &decoded, &dec_len), NUMCODECS_OK);
+    CHECK(dec_len == 0);
+    numcodecs_bytes_free(decoded, dec_len);
+    numcodecs_bytes_free(encoded, enc_len);
 }
 
 int main(void) {
@@ -1226,5 +1259,6 @@ int main(void) {
     test_blosc_decompress_partial();
     test_blosc_compressors_and_threads();
     test_decoded_info();
+    test_hdf5_lz4();
     return check_summary();
 }
