@@ -118,9 +118,11 @@ static void test_last_error(void) {
 /* ---- registry, creation, id, config -------------------------------------------------------- */
 
 static void test_registered_codecs(void) {
-    static const char *const expected[] = {"\"blosc\"", "\"bz2\"", "\"gzip\"", "\"lz4\"",
-                                           "\"lzma\"", "\"zlib\"", "\"zstd\"", "\"pcodec\"",
-                                           "\"zfpy\""};
+    static const char *const expected[] = {
+        "\"adler32\"", "\"astype\"", "\"base64\"", "\"bitround\"", "\"blosc\"", "\"bz2\"",
+        "\"crc32\"", "\"crc32c\"", "\"delta\"", "\"fixedscaleoffset\"", "\"fletcher32\"", "\"gzip\"",
+        "\"jenkins_lookup3\"", "\"lz4\"", "\"lzma\"", "\"packbits\"", "\"pcodec\"", "\"quantize\"",
+        "\"shuffle\"", "\"zfpy\"", "\"zlib\"", "\"zstd\""};
     size_t len = SIZE_SENTINEL, len2 = SIZE_SENTINEL;
     char *json;
     size_t i;
