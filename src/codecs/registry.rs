@@ -24,6 +24,7 @@ fn registry() -> &'static RwLock<BTreeMap<String, Constructor>> {
             super::blosc::CODECS,
             super::checksum::CODECS,
             super::base64::CODECS,
+            super::vlen::CODECS,
         ];
         let map = builtins.iter().flat_map(|list| list.iter()).map(|&(id, ctor)| (id.to_string(), ctor)).collect();
         RwLock::new(map)

@@ -15,6 +15,7 @@
 mod alloc;
 mod blosc;
 mod codec;
+mod items;
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CString};
@@ -25,6 +26,7 @@ use crate::codecs::{Error, ErrorKind};
 pub use alloc::numcodecs_bytes_free;
 pub use blosc::*;
 pub use codec::*;
+pub use items::*;
 
 /// Major version of this library (and of its ABI: the SONAME is `libnumcodecs.so.<major>`).
 pub const NUMCODECS_VERSION_MAJOR: u32 = 0;
