@@ -673,7 +673,8 @@ enum numcodecs_status numcodecs_decode_flat(const struct numcodecs_codec *codec,
 /**
  * Encodes items given as a JSON array, for general object arrays.
  *
- * Items: `vlen-utf8` takes strings; `vlen-bytes` takes `{"b64": "<base64>"}`; `vlen-array` takes lists
+ * Items: `vlen-utf8` takes strings; `vlen-bytes` takes `{"b64": "<base64>"}` (standard alphabet, padded,
+ * no whitespace); `vlen-array` takes lists
  * of numbers (integers in the dtype's range, `true`/`false` for bool; for floats any number or the
  * strings `"NaN"`, `"Infinity"`, `"-Infinity"`; bool, integer, float32 and float64 dtypes only). `null`
  * writes an empty item, as numcodecs does for `None`, and so do `0`, `0.0` and `false` for

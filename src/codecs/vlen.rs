@@ -182,9 +182,10 @@ impl VLen {
             (ItemKind::Utf8, Value::String(text)) => Ok(text.as_bytes().to_vec()),
             (ItemKind::Utf8, _) => Err(bad("a string or null")),
             (ItemKind::Bytes, Value::Object(map)) => match (map.len(), map.get("b64")) {
-                (1, Some(Value::String(text))) => {
+                (1, Some(Value::String(text))) if is_strict_base64(text) => {
                     Base64.decode(text.as_bytes()).map_err(|e| Error::invalid_argument(format!("{id}: item {index}: bad base64: {}", e.message())))
                 }
+                (1, Some(Value::String(_))) => Err(bad("{\"b64\": ...} with standard padded base64 (A-Z a-z 0-9 + /, = padding)")),
                 _ => Err(bad("{\"b64\": \"<base64>\"} or null")),
             },
             (ItemKind::Bytes, _) => Err(bad("{\"b64\": \"<base64>\"} or null")),
@@ -216,6 +217,14 @@ impl VLen {
             }
         })
     }
+}
+
+/// RFC 4648 base64, standard alphabet, padded, nothing else: the JSON bridge is our own format, so it
+/// takes no line breaks or stray characters (numcodecs' base64 codec, which skips them, is lenient).
+fn is_strict_base64(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let data = bytes.strip_suffix(b"==").or_else(|| bytes.strip_suffix(b"=")).unwrap_or(bytes);
+    bytes.len() % 4 == 0 && data.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 fn split_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
@@ -567,6 +576,9 @@ mod tests {
         assert_eq!(encoded, b"\x02\0\0\0\x02\0\0\0\0a\0\0\0\0");
         assert_eq!(object.decode_json_items(&encoded).unwrap(), [json!({"b64": "AGE="}), json!({"b64": ""})]);
         assert!(object.encode_json_items(&[json!("text")]).is_err());
+        for bad in ["AGE", "AG E=", "AGE=\n", "A===", "!!!!"] {
+            assert!(object.encode_json_items(&[json!({"b64": bad})]).is_err(), "{bad}");
+        }
 
         let array = codec(r#"{"id":"vlen-array","dtype":">i2"}"#);
         let object = array.as_object().unwrap();
