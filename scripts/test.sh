@@ -220,13 +220,17 @@ demo() {
     $(pkg-config --cflags --libs numcodecs) -Wl,-rpath,"$libdir" -lm
   "$build/demo/demo"
 
-  # The C example in README.md is a complete program: it must compile and run too.
-  awk '/^```c$/ {inside = 1; next} /^```$/ && inside {exit} inside' README.md > "$build/demo/readme_example.c"
-  [ -s "$build/demo/readme_example.c" ] || { echo "no \`\`\`c block in README.md"; return 1; }
-  # shellcheck disable=SC2046
-  "${CC:-cc}" -std=c99 -Wall -Wextra -Wpedantic -Werror "$build/demo/readme_example.c" -o "$build/demo/readme_example" \
-    $(pkg-config --cflags --libs numcodecs) -Wl,-rpath,"$libdir"
-  "$build/demo/readme_example"
+  # Each ```c block in README.md is a complete program: each must compile and run too.
+  awk '/^```c$/ {inside = 1; n++; next} /^```$/ && inside {inside = 0} inside {print > (dir "/readme_example_" n ".c")}' \
+    dir="$build/demo" README.md
+  local example examples=("$build"/demo/readme_example_*.c)
+  [ -s "${examples[0]}" ] || { echo "no \`\`\`c block in README.md"; return 1; }
+  for example in "${examples[@]}"; do
+    # shellcheck disable=SC2046
+    "${CC:-cc}" -std=c99 -Wall -Wextra -Wpedantic -Werror "$example" -o "${example%.c}" \
+      $(pkg-config --cflags --libs numcodecs) -Wl,-rpath,"$libdir"
+    "${example%.c}"
+  done
 }
 
 # ---- run ------------------------------------------------------------------------------------------

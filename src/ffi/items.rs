@@ -72,12 +72,14 @@ unsafe fn item_list<'a>(items: *const *const u8, lens: *const usize, n: usize) -
     // SAFETY (all three): the caller's contract.
     let pointers = unsafe { input_array(items, n, "items")? };
     let lens = unsafe { input_array(lens, n, "lens")? };
-    pointers
-        .iter()
-        .zip(lens)
-        .enumerate()
-        .map(|(index, (&ptr, &len))| unsafe { input_bytes(ptr, len, &format!("items[{index}]")) })
-        .collect()
+    let mut list = Vec::with_capacity(n);
+    for (index, (&ptr, &len)) in pointers.iter().zip(lens).enumerate() {
+        // The message names the item only on failure: formatting it per item would cost more than encoding.
+        // SAFETY: the caller's contract.
+        let item = unsafe { input_bytes(ptr, len, "an item") }.map_err(|e| e.context(&format!("items[{index}]")))?;
+        list.push(item);
+    }
+    Ok(list)
 }
 
 /// Refuses a destination that overlaps any input range.
