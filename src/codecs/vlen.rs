@@ -36,10 +36,23 @@ pub(super) const CODECS: &[(&str, Constructor)] = &[
 /// Bytes of the item count and of each item's length.
 const HEADER_LEN: usize = 4;
 
+/// What the items are, without the dtype (see [`VLen`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Utf8,
+    Bytes,
+    Array,
+}
+
 /// One of the three vlen codecs.
+///
+/// The item kind is kept as a field-less [`Shape`] plus a `dtype` that is always set (`|u1` unless
+/// vlen-array), not as an [`ItemKind`]: the unused dtype bytes inside `ItemKind::Utf8` made release
+/// builds branch on uninitialised memory in the encode loop, as valgrind reported through the C API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VLen {
-    kind: ItemKind,
+    shape: Shape,
+    dtype: DType,
 }
 
 impl VLen {
@@ -60,19 +73,23 @@ impl VLen {
             other => other,
         };
         params.finish()?;
-        Ok(Box::new(VLen { kind }))
+        Ok(Box::new(VLen::new(kind)))
     }
 
     /// A codec for items of `kind`, for Rust callers (same as the registry's constructors).
     pub fn new(kind: ItemKind) -> Self {
-        VLen { kind }
+        match kind {
+            ItemKind::Utf8 => VLen { shape: Shape::Utf8, dtype: DType::bytes() },
+            ItemKind::Bytes => VLen { shape: Shape::Bytes, dtype: DType::bytes() },
+            ItemKind::Array(dtype) => VLen { shape: Shape::Array, dtype },
+        }
     }
 
     fn id(&self) -> &'static str {
-        match self.kind {
-            ItemKind::Utf8 => "vlen-utf8",
-            ItemKind::Bytes => "vlen-bytes",
-            ItemKind::Array(_) => "vlen-array",
+        match self.shape {
+            Shape::Utf8 => "vlen-utf8",
+            Shape::Bytes => "vlen-bytes",
+            Shape::Array => "vlen-array",
         }
     }
 
@@ -86,12 +103,13 @@ impl VLen {
 
     /// Checks one item to encode (`index` for the message).
     fn check_item_to_encode(&self, index: usize, item: &[u8]) -> Result<()> {
-        match &self.kind {
-            ItemKind::Bytes => Ok(()),
-            ItemKind::Utf8 => std::str::from_utf8(item)
+        match self.shape {
+            Shape::Bytes => Ok(()),
+            Shape::Utf8 => std::str::from_utf8(item)
                 .map(|_| ())
                 .map_err(|e| Error::invalid_argument(format!("vlen-utf8: item {index} is not valid UTF-8: {e}"))),
-            ItemKind::Array(dtype) => {
+            Shape::Array => {
+                let dtype = &self.dtype;
                 let size = self.element_size(dtype)?;
                 if item.len() % size != 0 {
                     return Err(Error::invalid_argument(format!(
@@ -107,12 +125,13 @@ impl VLen {
 
     /// Checks one decoded item: the errors numcodecs raises when it builds the Python object.
     fn check_decoded_item(&self, index: usize, item: &[u8]) -> Result<()> {
-        match &self.kind {
-            ItemKind::Bytes => Ok(()),
-            ItemKind::Utf8 => std::str::from_utf8(item)
+        match self.shape {
+            Shape::Bytes => Ok(()),
+            Shape::Utf8 => std::str::from_utf8(item)
                 .map(|_| ())
                 .map_err(|e| Error::corrupt(format!("vlen-utf8: item {index} is not valid UTF-8: {e}"))),
-            ItemKind::Array(dtype) => {
+            Shape::Array => {
+                let dtype = &self.dtype;
                 let size = self.element_size(dtype)?;
                 if item.len() % size != 0 {
                     return Err(Error::corrupt(format!(
@@ -168,9 +187,9 @@ impl VLen {
         let id = self.id();
         let bad = |expected: &str| Error::invalid_argument(format!("{id}: item {index} must be {expected}, got {}", short_json(value)));
         // numcodecs: `"" if o is None or o == 0 else o` (utf8, bytes); `None` only for arrays.
-        let is_missing = match (&self.kind, value) {
+        let is_missing = match (self.shape, value) {
             (_, Value::Null) => true,
-            (ItemKind::Array(_), _) => false,
+            (Shape::Array, _) => false,
             (_, Value::Bool(false)) => true,
             (_, Value::Number(n)) => n.as_f64() == Some(0.0),
             _ => false,
@@ -178,40 +197,42 @@ impl VLen {
         if is_missing {
             return Ok(Vec::new());
         }
-        match (&self.kind, value) {
-            (ItemKind::Utf8, Value::String(text)) => Ok(text.as_bytes().to_vec()),
-            (ItemKind::Utf8, _) => Err(bad("a string or null")),
-            (ItemKind::Bytes, Value::Object(map)) => match (map.len(), map.get("b64")) {
+        match (self.shape, value) {
+            (Shape::Utf8, Value::String(text)) => Ok(text.as_bytes().to_vec()),
+            (Shape::Utf8, _) => Err(bad("a string or null")),
+            (Shape::Bytes, Value::Object(map)) => match (map.len(), map.get("b64")) {
                 (1, Some(Value::String(text))) if is_strict_base64(text) => {
                     Base64.decode(text.as_bytes()).map_err(|e| Error::invalid_argument(format!("{id}: item {index}: bad base64: {}", e.message())))
                 }
                 (1, Some(Value::String(_))) => Err(bad("{\"b64\": ...} with standard padded base64 (A-Z a-z 0-9 + /, = padding)")),
                 _ => Err(bad("{\"b64\": \"<base64>\"} or null")),
             },
-            (ItemKind::Bytes, _) => Err(bad("{\"b64\": \"<base64>\"} or null")),
-            (ItemKind::Array(dtype), Value::Array(elements)) => {
+            (Shape::Bytes, _) => Err(bad("{\"b64\": \"<base64>\"} or null")),
+            (Shape::Array, Value::Array(elements)) => {
+                let dtype = &self.dtype;
                 let mut out = Vec::with_capacity(elements.len() * dtype.itemsize());
                 for (position, element) in elements.iter().enumerate() {
                     push_element(dtype, element, &mut out).map_err(|e| e.context(&format!("{id}: item {index}, element {position}")))?;
                 }
                 Ok(out)
             }
-            (ItemKind::Array(_), _) => Err(bad("a list of numbers or null")),
+            (Shape::Array, _) => Err(bad("a list of numbers or null")),
         }
     }
 
     /// One decoded item as JSON.
     fn item_to_json(&self, item: &[u8]) -> Result<Value> {
-        Ok(match &self.kind {
+        Ok(match self.shape {
             // Checked by `check_decoded_item` before.
-            ItemKind::Utf8 => Value::String(String::from_utf8_lossy(item).into_owned()),
-            ItemKind::Bytes => {
+            Shape::Utf8 => Value::String(String::from_utf8_lossy(item).into_owned()),
+            Shape::Bytes => {
                 let text = Base64.encode(item, &ArrayInfo::default())?;
                 let mut map = Map::new();
                 map.insert("b64".into(), Value::String(String::from_utf8_lossy(&text).into_owned()));
                 Value::Object(map)
             }
-            ItemKind::Array(dtype) => {
+            Shape::Array => {
+                let dtype = &self.dtype;
                 let size = self.element_size(dtype)?;
                 Value::Array(item.chunks_exact(size).map(|element| element_to_json(dtype, element)).collect::<Result<_>>()?)
             }
@@ -351,8 +372,8 @@ impl Codec for VLen {
     }
 
     fn config(&self) -> Map<String, Value> {
-        match &self.kind {
-            ItemKind::Array(dtype) => config_map(self.id(), [("dtype", Value::from(dtype.typestr()))]),
+        match self.shape {
+            Shape::Array => config_map(self.id(), [("dtype", Value::from(self.dtype.typestr()))]),
             _ => config_map(self.id(), []),
         }
     }
@@ -380,7 +401,11 @@ impl Codec for VLen {
 
 impl ObjectCodec for VLen {
     fn item_kind(&self) -> ItemKind {
-        self.kind.clone()
+        match self.shape {
+            Shape::Utf8 => ItemKind::Utf8,
+            Shape::Bytes => ItemKind::Bytes,
+            Shape::Array => ItemKind::Array(self.dtype.clone()),
+        }
     }
 
     fn encoded_items_len(&self, items: Items) -> Result<usize> {
