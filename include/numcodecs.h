@@ -128,6 +128,14 @@ typedef enum numcodecs_status {
 typedef struct numcodecs_codec numcodecs_codec;
 
 /**
+ * Decoded items, created by `numcodecs_decode_items` and freed by `numcodecs_items_free`: the items'
+ * bytes back to back in one allocation, plus `count + 1` offsets into it.
+ *
+ * Immutable: one handle may be read from any number of threads at once.
+ */
+typedef struct numcodecs_items numcodecs_items;
+
+/**
  * Description of the array in a chunk, as numcodecs sees it: dtype and C-order shape.
  */
 typedef struct numcodecs_array_info {
@@ -457,6 +465,10 @@ enum numcodecs_status numcodecs_encode_bound(const struct numcodecs_codec *codec
  * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED`,
  *         `NUMCODECS_UNSUPPORTED`, or `NUMCODECS_INVALID_CONFIG` for a configuration numcodecs accepts but
  *         can only decode with (e.g. lzma `format` 0, or a `check` liblzma does not know).
+ *         Object codecs (`vlen-utf8`, `vlen-bytes`, `vlen-array`) encode items, not arrays of numbers:
+ *         for them this and every other byte-oriented call (`numcodecs_encode_bound`, `_alloc`,
+ *         `numcodecs_decode*`, `numcodecs_decoded_size`) returns `NUMCODECS_UNSUPPORTED`; use
+ *         `numcodecs_encode_items`, `numcodecs_decode_items` and their `_flat` and `_json_items` forms.
  *
  * Thread safety: safe from any thread, also concurrently on the same handle.
  */
@@ -522,8 +534,8 @@ enum numcodecs_status numcodecs_decoded_info(const struct numcodecs_codec *codec
  * @param dst_len Receives the decoded length on success; on `NUMCODECS_BUFFER_TOO_SMALL`, the needed size
  *                when known (otherwise left untouched).
  * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL`,
- *         `NUMCODECS_CORRUPT_DATA` or `NUMCODECS_LIMIT_EXCEEDED`. On failure the contents of `dst` are
- *         unspecified.
+ *         `NUMCODECS_CORRUPT_DATA`, `NUMCODECS_LIMIT_EXCEEDED`, or `NUMCODECS_UNSUPPORTED` for an object
+ *         codec (use `numcodecs_decode_items`). On failure the contents of `dst` are unspecified.
  *
  * Thread safety: safe from any thread, also concurrently on the same handle.
  */
@@ -600,6 +612,239 @@ enum numcodecs_status numcodecs_hdf5_lz4_decode_alloc(const void *src,
                                                       size_t src_len,
                                                       uint8_t **out,
                                                       size_t *out_len);
+
+/**
+ * Encodes a list of items into the caller's buffer, producing exactly the bytes numcodecs writes for
+ * the object array of these items.
+ *
+ * Items are: UTF-8 text for `vlen-utf8` (invalid UTF-8 is refused), any bytes for `vlen-bytes`
+ * (embedded NULs included), the raw elements of a 1-D array of the codec's dtype for `vlen-array`
+ * (a whole number of elements each). An empty item is what numcodecs writes for `None`.
+ *
+ * @param codec   An object codec (`numcodecs_encode` refuses them; this refuses byte codecs with
+ *                `NUMCODECS_UNSUPPORTED`).
+ * @param items   `n` pointers to the items' bytes (NULL if `n` is 0); an item pointer may be NULL when its
+ *                length is 0.
+ * @param lens    `n` item lengths in bytes (NULL if `n` is 0).
+ * @param n       The number of items (at most 2^32 - 1; each item at most 2^32 - 1 bytes).
+ * @param dst     Destination of `dst_cap` bytes; must not overlap any item.
+ * @param dst_len Receives the encoded length on success, and the exact size needed on
+ *                `NUMCODECS_BUFFER_TOO_SMALL` (so a call with `dst_cap` 0 queries it).
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (NULL pointers, invalid items, overlap),
+ *         `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED` or `NUMCODECS_UNSUPPORTED`.
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_encode_items(const struct numcodecs_codec *codec,
+                                             const uint8_t *const *items,
+                                             const size_t *lens,
+                                             size_t n,
+                                             uint8_t *dst,
+                                             size_t dst_cap,
+                                             size_t *dst_len);
+
+/**
+ * Like `numcodecs_encode_items`, but allocates the output.
+ *
+ * @param out     Receives the encoded bytes on success (never NULL then); free with `numcodecs_bytes_free`.
+ * @param out_len Receives the encoded length on success.
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_encode_items_alloc(const struct numcodecs_codec *codec,
+                                                   const uint8_t *const *items,
+                                                   const size_t *lens,
+                                                   size_t n,
+                                                   uint8_t **out,
+                                                   size_t *out_len);
+
+/**
+ * Encodes items in the flat form (Arrow's layout): item `i` is `data[offsets[i]] .. data[offsets[i+1]]`.
+ * Otherwise as `numcodecs_encode_items`.
+ *
+ * @param data     The items' bytes (may be NULL if `data_len` is 0).
+ * @param data_len Length of `data`.
+ * @param offsets  `n + 1` non-decreasing byte offsets into `data`, the last at most `data_len` (the first
+ *                 need not be 0). Never NULL.
+ * @param n        The number of items.
+ * @param dst      Destination of `dst_cap` bytes; must not overlap `data`.
+ * @param dst_len  Receives the encoded length on success, and the exact size needed on
+ *                 `NUMCODECS_BUFFER_TOO_SMALL`.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (also for decreasing or out-of-range offsets),
+ *         `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED` or `NUMCODECS_UNSUPPORTED`.
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_encode_flat(const struct numcodecs_codec *codec,
+                                            const uint8_t *data,
+                                            size_t data_len,
+                                            const size_t *offsets,
+                                            size_t n,
+                                            uint8_t *dst,
+                                            size_t dst_cap,
+                                            size_t *dst_len);
+
+/**
+ * Like `numcodecs_encode_flat`, but allocates the output.
+ *
+ * @param out     Receives the encoded bytes on success (never NULL then); free with `numcodecs_bytes_free`.
+ * @param out_len Receives the encoded length on success.
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_encode_flat_alloc(const struct numcodecs_codec *codec,
+                                                  const uint8_t *data,
+                                                  size_t data_len,
+                                                  const size_t *offsets,
+                                                  size_t n,
+                                                  uint8_t **out,
+                                                  size_t *out_len);
+
+/**
+ * Decodes an encoded chunk of an object codec into a new items handle (all items in one allocation).
+ *
+ * @param src     The encoded chunk (may be NULL if `src_len` is 0, which is corrupt for vlen codecs).
+ * @param out     Receives the handle on success; read it with `numcodecs_items_count`,
+ *                `numcodecs_items_get` and `numcodecs_items_flat`, free it with `numcodecs_items_free`.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_CORRUPT_DATA` (truncated header or item,
+ *         an item count the chunk cannot hold, invalid UTF-8 in a `vlen-utf8` item, a `vlen-array` item
+ *         that is not a whole number of elements), `NUMCODECS_LIMIT_EXCEEDED` or `NUMCODECS_UNSUPPORTED`.
+ *         Bytes after the last item are ignored, as numcodecs does.
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_decode_items(const struct numcodecs_codec *codec,
+                                             const void *src,
+                                             size_t src_len,
+                                             struct numcodecs_items **out);
+
+/**
+ * The number of items in a handle; 0 for NULL.
+ *
+ * Thread safety: safe from any thread.
+ */
+size_t numcodecs_items_count(const struct numcodecs_items *items);
+
+/**
+ * One item of a handle.
+ *
+ * @param index Which item, below `numcodecs_items_count`.
+ * @param data  Receives a pointer to the item's bytes, owned by the handle (valid until it is freed; not
+ *              NUL-terminated; non-NULL even for an empty item).
+ * @param len   Receives the item's length in bytes.
+ * @return `NUMCODECS_OK`, or `NUMCODECS_INVALID_ARGUMENT` for a NULL pointer or an index out of range.
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_items_get(const struct numcodecs_items *items,
+                                          size_t index,
+                                          const uint8_t **data,
+                                          size_t *len);
+
+/**
+ * All items of a handle in the flat form: item `i` is `data[offsets[i]] .. data[offsets[i+1]]`.
+ *
+ * @param data     Receives the items' bytes, back to back (owned by the handle; non-NULL).
+ * @param data_len Receives the total length of `data`.
+ * @param offsets  Receives `count + 1` offsets (owned by the handle), the first 0 and the last `data_len`.
+ * @return `NUMCODECS_OK` or `NUMCODECS_INVALID_ARGUMENT` (NULL pointers).
+ *
+ * Thread safety: safe from any thread.
+ */
+enum numcodecs_status numcodecs_items_flat(const struct numcodecs_items *items,
+                                           const uint8_t **data,
+                                           size_t *data_len,
+                                           const size_t **offsets);
+
+/**
+ * Frees an items handle. NULL is a no-op.
+ *
+ * Thread safety: the caller must ensure no other thread still uses the handle or pointers from it.
+ */
+void numcodecs_items_free(struct numcodecs_items *items);
+
+/**
+ * The sizes `numcodecs_decode_flat` needs for a chunk, from one pass over its framing.
+ *
+ * @param n_items  Receives the number of items (`offsets` needs one more entry).
+ * @param data_len Receives the total bytes of the items.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_CORRUPT_DATA` (bad framing; the item
+ *         contents, e.g. UTF-8, are checked only by decoding), `NUMCODECS_LIMIT_EXCEEDED` or
+ *         `NUMCODECS_UNSUPPORTED`.
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_decoded_items_size(const struct numcodecs_codec *codec,
+                                                   const void *src,
+                                                   size_t src_len,
+                                                   size_t *n_items,
+                                                   size_t *data_len);
+
+/**
+ * Decodes into the caller's buffers in the flat form.
+ *
+ * @param data        Destination of `data_cap` bytes for the items' bytes; must not overlap `src`.
+ * @param offsets     Destination of `offsets_cap` entries; receives `n_items + 1` offsets, the first 0.
+ * @param n_items     Receives the number of items on success, and on `NUMCODECS_BUFFER_TOO_SMALL`.
+ * @param data_len    Receives the bytes written to `data` on success, and the bytes needed on
+ *                    `NUMCODECS_BUFFER_TOO_SMALL` (so `data_cap` 0 and `offsets_cap` 0 query both sizes).
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL` (either buffer),
+ *         `NUMCODECS_CORRUPT_DATA`, `NUMCODECS_LIMIT_EXCEEDED` or `NUMCODECS_UNSUPPORTED`. On failure the
+ *         contents of `data` and `offsets` are unspecified.
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_decode_flat(const struct numcodecs_codec *codec,
+                                            const void *src,
+                                            size_t src_len,
+                                            uint8_t *data,
+                                            size_t data_cap,
+                                            size_t *offsets,
+                                            size_t offsets_cap,
+                                            size_t *n_items,
+                                            size_t *data_len);
+
+/**
+ * Encodes items given as a JSON array, for general object arrays.
+ *
+ * Items: `vlen-utf8` takes strings; `vlen-bytes` takes `{"b64": "<base64>"}` (standard alphabet, padded,
+ * no whitespace); `vlen-array` takes lists
+ * of numbers (integers in the dtype's range, `true`/`false` for bool; for floats any number or the
+ * strings `"NaN"`, `"Infinity"`, `"-Infinity"`; bool, integer, float32 and float64 dtypes only). `null`
+ * writes an empty item, as numcodecs does for `None`, and so do `0`, `0.0` and `false` for
+ * `vlen-utf8` and `vlen-bytes` (numcodecs' `o == 0`).
+ *
+ * @param json     UTF-8 JSON text holding one array; need not be NUL-terminated.
+ * @param json_len Length of `json` in bytes.
+ * @param out      Receives the encoded bytes on success; free with `numcodecs_bytes_free`.
+ * @param out_len  Receives the encoded length on success.
+ * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (malformed JSON, not an array, an item of the
+ *         wrong form), `NUMCODECS_LIMIT_EXCEEDED` or `NUMCODECS_UNSUPPORTED`.
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_encode_json_items(const struct numcodecs_codec *codec,
+                                                  const char *json,
+                                                  size_t json_len,
+                                                  uint8_t **out,
+                                                  size_t *out_len);
+
+/**
+ * Decodes an encoded chunk into a JSON array of its items, in the form `numcodecs_encode_json_items`
+ * takes (non-finite floats as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`).
+ *
+ * @param out_json Receives the compact JSON text, NUL-terminated, on success; free with
+ *                 `numcodecs_bytes_free`.
+ * @param out_len  Receives the JSON length without the NUL.
+ * @return As `numcodecs_decode_items`.
+ *
+ * Thread safety: safe from any thread, also concurrently on the same handle.
+ */
+enum numcodecs_status numcodecs_decode_json_items(const struct numcodecs_codec *codec,
+                                                  const void *src,
+                                                  size_t src_len,
+                                                  char **out_json,
+                                                  size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -143,15 +143,16 @@ cmake_build_install() {
 }
 
 c_tests() {
-  # Every function the header declares is called by the C test (a new function needs a test).
+  # Every function the header declares is called by the C tests (a new function needs a test);
+  # test_items.c covers the object-codec (item) functions.
   local function untested=()
   for function in $(grep -E '^[a-z]' include/numcodecs.h | grep -oE 'numcodecs_[a-z0-9_]+\(' | tr -d '('); do
-    grep -q "$function(" tests/c/test_capi.c || untested+=("$function")
+    grep -q "$function(" tests/c/test_capi.c tests/c/test_items.c || untested+=("$function")
   done
   if [ ${#untested[@]} -gt 0 ]; then
-    echo "tests/c/test_capi.c does not call: ${untested[*]}"; return 1
+    echo "tests/c/test_capi.c and test_items.c do not call: ${untested[*]}"; return 1
   fi
-  echo "tests/c/test_capi.c calls all $(grep -E '^[a-z]' include/numcodecs.h | grep -cE 'numcodecs_[a-z0-9_]+\(') functions of numcodecs.h"
+  echo "tests/c/test_capi.c and test_items.c call all $(grep -E '^[a-z]' include/numcodecs.h | grep -cE 'numcodecs_[a-z0-9_]+\(') functions of numcodecs.h"
   cmake -S tests/c -B "$build/c" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
   cmake --build "$build/c" --parallel "$jobs"
   (cd "$build/c" && ctest --output-on-failure)
@@ -236,13 +237,17 @@ demo() {
     $(pkg-config --cflags --libs numcodecs) -Wl,-rpath,"$libdir" -lm
   "$build/demo/demo"
 
-  # The C example in README.md is a complete program: it must compile and run too.
-  awk '/^```c$/ {inside = 1; next} /^```$/ && inside {exit} inside' README.md > "$build/demo/readme_example.c"
-  [ -s "$build/demo/readme_example.c" ] || { echo "no \`\`\`c block in README.md"; return 1; }
-  # shellcheck disable=SC2046
-  "${CC:-cc}" -std=c99 -Wall -Wextra -Wpedantic -Werror "$build/demo/readme_example.c" -o "$build/demo/readme_example" \
-    $(pkg-config --cflags --libs numcodecs) -Wl,-rpath,"$libdir"
-  "$build/demo/readme_example"
+  # Each ```c block in README.md is a complete program: each must compile and run too.
+  awk '/^```c$/ {inside = 1; n++; next} /^```$/ && inside {inside = 0} inside {print > (dir "/readme_example_" n ".c")}' \
+    dir="$build/demo" README.md
+  local example examples=("$build"/demo/readme_example_*.c)
+  [ -s "${examples[0]}" ] || { echo "no \`\`\`c block in README.md"; return 1; }
+  for example in "${examples[@]}"; do
+    # shellcheck disable=SC2046
+    "${CC:-cc}" -std=c99 -Wall -Wextra -Wpedantic -Werror "$example" -o "${example%.c}" \
+      $(pkg-config --cflags --libs numcodecs) -Wl,-rpath,"$libdir"
+    "${example%.c}"
+  done
 }
 
 fuzz_smoke() {

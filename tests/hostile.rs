@@ -284,7 +284,7 @@ fn damaged_checksum_codecs_report_corrupt_data_with_a_message() {
     }
 }
 
-/// A codec added to the registry must be added to CONFIGS above, so the hostile suite covers it.
+/// A codec added to the registry must be added to CONFIGS (or OBJECT_CONFIGS), so the hostile suite covers it.
 #[test]
 fn every_registered_codec_is_covered() {
     let mut len = 0usize;
@@ -298,7 +298,155 @@ fn every_registered_codec_is_covered() {
     let ids: Vec<String> = serde_json::from_slice(&buf[..len]).unwrap();
     let missing: Vec<&String> = ids
         .iter()
-        .filter(|id| !CONFIGS.iter().any(|config| config.contains(&format!(r#""id":"{id}""#))))
+        .filter(|id| !CONFIGS.iter().chain(OBJECT_CONFIGS).any(|config| config.contains(&format!(r#""id":"{id}""#))))
         .collect();
     assert!(missing.is_empty(), "tests/hostile.rs CONFIGS has no configuration for {missing:?}");
+}
+
+// ---- object codecs (vlen-*) through the item APIs ----------------------------------------------------
+
+const OBJECT_CONFIGS: &[&str] = &[r#"{"id":"vlen-utf8"}"#, r#"{"id":"vlen-bytes"}"#, r#"{"id":"vlen-array","dtype":"<i2"}"#];
+
+/// Decodes `input` through the items handle, the flat form (buffers of the input's size, canaries after)
+/// and the JSON bridge; all three must agree on success or failure. Returns the item count on success.
+fn decode_items_checked(codec: &Codec, input: &[u8], what: &str) -> Option<usize> {
+    let mut handle = ptr::null_mut();
+    let status = unsafe { numcodecs_decode_items(codec.0, input.as_ptr().cast(), input.len(), &mut handle) };
+    let count = match status {
+        NUMCODECS_OK => {
+            let count = unsafe { numcodecs_items_count(handle) };
+            unsafe { numcodecs_items_free(handle) };
+            Some(count)
+        }
+        NUMCODECS_CORRUPT_DATA | NUMCODECS_LIMIT_EXCEEDED => {
+            assert!(handle.is_null() && !last_error().is_empty(), "{what}: {status:?}");
+            None
+        }
+        other => panic!("{what}: unexpected status {other:?}: {}", last_error()),
+    };
+    // Decoded data is never larger than the input, and there are never more items than input bytes / 4.
+    let mut data = vec![CANARY; input.len() + SLACK];
+    let mut offsets = vec![usize::MAX; input.len() / 4 + 1 + SLACK];
+    let (data_cap, offsets_cap) = (input.len(), input.len() / 4 + 1);
+    let (mut n, mut len) = (usize::MAX, usize::MAX);
+    let flat = unsafe {
+        numcodecs_decode_flat(codec.0, input.as_ptr().cast(), input.len(), data.as_mut_ptr(), data_cap, offsets.as_mut_ptr(), offsets_cap, &mut n, &mut len)
+    };
+    assert!(data[data_cap..].iter().all(|&b| b == CANARY), "{what}: decode_flat wrote past data_cap");
+    assert!(offsets[offsets_cap..].iter().all(|&o| o == usize::MAX), "{what}: decode_flat wrote past offsets_cap");
+    assert_eq!(flat == NUMCODECS_OK, count.is_some(), "{what}: decode_flat {flat:?} disagrees with decode_items {status:?}");
+    if let Some(count) = count {
+        assert_eq!(n, count, "{what}");
+    }
+    let (mut json, mut json_len) = (ptr::null_mut(), 0usize);
+    let json_status = unsafe { numcodecs_decode_json_items(codec.0, input.as_ptr().cast(), input.len(), &mut json, &mut json_len) };
+    assert_eq!(json_status == NUMCODECS_OK, count.is_some(), "{what}: decode_json_items {json_status:?}");
+    if json_status == NUMCODECS_OK {
+        unsafe { numcodecs_bytes_free(json.cast(), json_len) };
+    }
+    count
+}
+
+fn encode_items(codec: &Codec, items: &[&[u8]]) -> Vec<u8> {
+    let pointers: Vec<*const u8> = items.iter().map(|item| item.as_ptr()).collect();
+    let lens: Vec<usize> = items.iter().map(|item| item.len()).collect();
+    let (mut out, mut len) = (ptr::null_mut(), 0usize);
+    let status = unsafe { numcodecs_encode_items_alloc(codec.0, pointers.as_ptr(), lens.as_ptr(), items.len(), &mut out, &mut len) };
+    assert_eq!(status, NUMCODECS_OK, "{}", last_error());
+    let encoded = unsafe { std::slice::from_raw_parts(out, len) }.to_vec();
+    unsafe { numcodecs_bytes_free(out, len) };
+    encoded
+}
+
+#[test]
+fn object_codecs_refuse_bad_counts_lengths_and_utf8() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"", "empty"),
+        (b"\x01\0\0", "short header"),
+        (b"\xff\xff\xff\xff", "count 2^32-1 with no items"),
+        (b"\x00\x00\x00\x40\0\0\0\0\0\0\0\0", "count 2^30 in 12 bytes"),
+        (b"\x02\0\0\0\0\0\0\0", "second item missing"),
+        (b"\x01\0\0\0\xff\xff\xff\xff", "length 2^32-1 past the end"),
+        (b"\x01\0\0\0\x03\0\0\0ab", "length one past the end"),
+    ];
+    for config in OBJECT_CONFIGS {
+        let codec = codec(config);
+        for (input, what) in cases {
+            assert_eq!(decode_items_checked(&codec, input, &format!("{config}: {what}")), None, "{config}: {what} decoded");
+        }
+        // Zero items is valid, with or without trailing bytes.
+        assert_eq!(decode_items_checked(&codec, b"\0\0\0\0", config), Some(0));
+        assert_eq!(decode_items_checked(&codec, b"\0\0\0\0trailing", config), Some(0));
+    }
+    let utf8 = codec(OBJECT_CONFIGS[0]);
+    for bad in [&b"\xff"[..], b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"a\xc0\xafb"] {
+        let mut input = 1u32.to_le_bytes().to_vec();
+        input.extend_from_slice(&(bad.len() as u32).to_le_bytes());
+        input.extend_from_slice(bad);
+        assert_eq!(decode_items_checked(&utf8, &input, &format!("utf8 {bad:?}")), None);
+        // Encoding refuses it too, as an invalid argument.
+        let (pointer, len) = (bad.as_ptr(), bad.len());
+        let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+        let status = unsafe { numcodecs_encode_items_alloc(utf8.0, &pointer, &len, 1, &mut out, &mut out_len) };
+        assert_eq!(status, NUMCODECS_INVALID_ARGUMENT, "{bad:?}");
+        assert!(out.is_null());
+    }
+}
+
+#[test]
+fn object_codec_arguments_are_checked() {
+    let codec = codec(OBJECT_CONFIGS[1]);
+    let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+    // NULL item arrays with a non-zero count, a NULL item with a length, decreasing or out-of-range offsets.
+    assert_eq!(unsafe { numcodecs_encode_items_alloc(codec.0, ptr::null(), ptr::null(), 1, &mut out, &mut out_len) }, NUMCODECS_INVALID_ARGUMENT);
+    let (null_item, len) = (ptr::null::<u8>(), 3usize);
+    assert_eq!(unsafe { numcodecs_encode_items_alloc(codec.0, &null_item, &len, 1, &mut out, &mut out_len) }, NUMCODECS_INVALID_ARGUMENT);
+    let data = b"abcdef";
+    for offsets in [[0usize, 4, 2], [0, 2, 7], [5, 6, 6]] {
+        let status = unsafe { numcodecs_encode_flat_alloc(codec.0, data.as_ptr(), data.len(), offsets.as_ptr(), 2, &mut out, &mut out_len) };
+        let ok = offsets == [5, 6, 6];
+        assert_eq!(status == NUMCODECS_OK, ok, "{offsets:?}: {status:?}");
+        if ok {
+            unsafe { numcodecs_bytes_free(out, out_len) };
+        } else {
+            assert_eq!(status, NUMCODECS_INVALID_ARGUMENT);
+        }
+    }
+    assert_eq!(unsafe { numcodecs_encode_flat_alloc(codec.0, data.as_ptr(), data.len(), ptr::null(), 0, &mut out, &mut out_len) }, NUMCODECS_INVALID_ARGUMENT);
+    // Malformed JSON and items of the wrong form.
+    for json in ["", "[", "{}", "[1]", r#"["text"]"#, r#"[{"b64":"!!"}]"#, r#"[{"b64":"AA==","x":1}]"#] {
+        let status = unsafe { numcodecs_encode_json_items(codec.0, json.as_ptr().cast(), json.len(), &mut out, &mut out_len) };
+        assert_eq!(status, NUMCODECS_INVALID_ARGUMENT, "{json}: {}", last_error());
+    }
+    // The items handle: NULL and out-of-range accessors.
+    assert_eq!(unsafe { numcodecs_items_count(ptr::null()) }, 0);
+    let (mut item, mut item_len) = (ptr::null(), 0usize);
+    assert_eq!(unsafe { numcodecs_items_get(ptr::null(), 0, &mut item, &mut item_len) }, NUMCODECS_INVALID_ARGUMENT);
+    unsafe { numcodecs_items_free(ptr::null_mut()) };
+    // Encoding into a buffer that overlaps an item.
+    let mut buffer = vec![0u8; 64];
+    let (item_ptr, item_len) = (buffer.as_ptr(), 4usize);
+    let mut written = 0usize;
+    let status = unsafe { numcodecs_encode_items(codec.0, &item_ptr, &item_len, 1, buffer.as_mut_ptr(), buffer.len(), &mut written) };
+    assert_eq!(status, NUMCODECS_INVALID_ARGUMENT);
+}
+
+#[test]
+fn object_codec_bit_flips_and_truncations_never_crash() {
+    for config in OBJECT_CONFIGS {
+        let codec = codec(config);
+        let owned: Vec<Vec<u8>> = (0..40u8).map(|i| (0..(i % 7) * 2).map(|j| b'a' + (i + j) % 26).collect()).collect();
+        let items: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let encoded = encode_items(&codec, &items);
+        assert_eq!(decode_items_checked(&codec, &encoded, config), Some(items.len()));
+        for cut in 0..encoded.len() {
+            // A prefix either fails or, when it ends exactly after an item... it cannot: the count says 40.
+            assert_eq!(decode_items_checked(&codec, &encoded[..cut], &format!("{config}: cut {cut}")), None);
+        }
+        for bit in 0..encoded.len() * 8 {
+            let mut damaged = encoded.clone();
+            damaged[bit / 8] ^= 1 << (bit % 8);
+            decode_items_checked(&codec, &damaged, &format!("{config}: bit {bit}"));
+        }
+    }
 }

@@ -190,3 +190,34 @@ fn lzma_raw_filter_chain_dictionary_counts_against_the_limit() {
     // SAFETY: a live handle, freed once.
     unsafe { numcodecs_codec_free(codec) };
 }
+
+/// The item APIs of the object codecs decode under the same handle limit.
+#[test]
+fn item_decodes_honour_the_limit() {
+    let codec = create(r#"{"id":"vlen-bytes"}"#);
+    let item = vec![0x5Au8; 100_000];
+    let items = [item.as_ptr()];
+    let lens = [item.len()];
+    let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+    // SAFETY: valid pointers; the result is copied and freed.
+    let encoded = unsafe {
+        assert_eq!(numcodecs_encode_items_alloc(codec, items.as_ptr(), lens.as_ptr(), 1, &mut out, &mut out_len), NUMCODECS_OK);
+        let encoded = std::slice::from_raw_parts(out, out_len).to_vec();
+        numcodecs_bytes_free(out, out_len);
+        encoded
+    };
+    let decode = |codec: *const numcodecs_codec| {
+        let mut handle = ptr::null_mut();
+        // SAFETY: valid pointers; a handle returned on success is freed.
+        let status = unsafe { numcodecs_decode_items(codec, encoded.as_ptr().cast(), encoded.len(), &mut handle) };
+        // SAFETY: NULL or a live items handle, freed once.
+        unsafe { numcodecs_items_free(handle) };
+        status
+    };
+    set_limit(codec, 99_999);
+    assert_eq!(decode(codec), NUMCODECS_LIMIT_EXCEEDED, "{}", last_error());
+    set_limit(codec, 100_000);
+    assert_eq!(decode(codec), NUMCODECS_OK);
+    // SAFETY: a live handle, freed once.
+    unsafe { numcodecs_codec_free(codec) };
+}

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 pub const N_BYTES: usize = 4 << 20;
-const WORDS: [&str; 16] = [
+pub const WORDS: [&str; 16] = [
     "lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do", "eiusmod", "tempor",
     "incididunt", "ut", "labore", "et",
 ];

@@ -28,6 +28,8 @@ pub mod packbits;
 pub mod shuffle;
 pub mod pcodec;
 pub mod numeric;
+pub mod object;
+pub mod vlen;
 pub mod zlib;
 pub mod zfpy;
 pub mod zstd;
@@ -39,6 +41,7 @@ use serde_json::{Map, Value};
 
 pub use dtype::{ArrayInfo, ByteOrder, DType};
 pub use error::{Error, ErrorKind, Result};
+pub use object::{DecodedItems, FlatItems, ItemKind, Items, ObjectCodec};
 pub use params::{echo_given, python_json, Params};
 pub use pipeline::{Pipeline, PIPELINE_ID};
 pub use registry::{codec_from_config, codec_from_json, register_codec, registered_codecs, Constructor};
@@ -99,6 +102,13 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// record dtype and shape; filters know their decoded dtype but not the shape), else `None`.
     fn decoded_info(&self, _src: &[u8]) -> Result<Option<ArrayInfo>> {
         Ok(None)
+    }
+
+    /// The item-oriented side of an object codec (`vlen-utf8`, ...), whose chunks hold items rather than
+    /// an array of numbers; `None` for byte codecs. Object codecs refuse the byte-oriented calls above
+    /// with [`ErrorKind::Unsupported`].
+    fn as_object(&self) -> Option<&dyn ObjectCodec> {
+        None
     }
 
     /// The configuration as compact JSON, e.g. `{"id":"zstd","level":3,"checksum":false}`.

@@ -32,6 +32,7 @@ fn registry() -> &'static RwLock<BTreeMap<String, Constructor>> {
             super::pcodec::CODECS,
             super::zfpy::CODECS,
             super::numeric::CODECS,
+            super::vlen::CODECS,
         ];
         let map = builtins.iter().flat_map(|list| list.iter()).map(|&(id, ctor)| (id.to_string(), ctor)).collect();
         RwLock::new(map)

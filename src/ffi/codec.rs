@@ -62,7 +62,7 @@ const MAX_NDIM: usize = 64;
 
 /// # Safety
 /// `codec` must be NULL or a live handle from `numcodecs_codec_from_json`.
-unsafe fn codec_ref<'a>(codec: *const numcodecs_codec) -> Result<&'a numcodecs_codec, Error> {
+pub(super) unsafe fn codec_ref<'a>(codec: *const numcodecs_codec) -> Result<&'a numcodecs_codec, Error> {
     // SAFETY: the caller's contract: NULL or a live handle.
     unsafe { codec.as_ref() }.ok_or_else(|| Error::invalid_argument("codec is NULL"))
 }
@@ -297,6 +297,10 @@ pub unsafe extern "C" fn numcodecs_encode_bound(codec: *const numcodecs_codec, s
 /// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED`,
 ///         `NUMCODECS_UNSUPPORTED`, or `NUMCODECS_INVALID_CONFIG` for a configuration numcodecs accepts but
 ///         can only decode with (e.g. lzma `format` 0, or a `check` liblzma does not know).
+///         Object codecs (`vlen-utf8`, `vlen-bytes`, `vlen-array`) encode items, not arrays of numbers:
+///         for them this and every other byte-oriented call (`numcodecs_encode_bound`, `_alloc`,
+///         `numcodecs_decode*`, `numcodecs_decoded_size`) returns `NUMCODECS_UNSUPPORTED`; use
+///         `numcodecs_encode_items`, `numcodecs_decode_items` and their `_flat` and `_json_items` forms.
 ///
 /// Thread safety: safe from any thread, also concurrently on the same handle.
 #[no_mangle]
@@ -442,8 +446,8 @@ pub unsafe extern "C" fn numcodecs_decoded_info(codec: *const numcodecs_codec, s
 /// @param dst_len Receives the decoded length on success; on `NUMCODECS_BUFFER_TOO_SMALL`, the needed size
 ///                when known (otherwise left untouched).
 /// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL`,
-///         `NUMCODECS_CORRUPT_DATA` or `NUMCODECS_LIMIT_EXCEEDED`. On failure the contents of `dst` are
-///         unspecified.
+///         `NUMCODECS_CORRUPT_DATA`, `NUMCODECS_LIMIT_EXCEEDED`, or `NUMCODECS_UNSUPPORTED` for an object
+///         codec (use `numcodecs_decode_items`). On failure the contents of `dst` are unspecified.
 ///
 /// Thread safety: safe from any thread, also concurrently on the same handle.
 #[no_mangle]

@@ -16,6 +16,7 @@ mod alloc;
 mod blosc;
 mod codec;
 mod hdf5;
+mod items;
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CString};
@@ -27,6 +28,7 @@ pub use alloc::numcodecs_bytes_free;
 pub use blosc::*;
 pub use codec::*;
 pub use hdf5::*;
+pub use items::*;
 
 /// Major version of this library (and of its ABI: the SONAME is `libnumcodecs.so.<major>`).
 pub const NUMCODECS_VERSION_MAJOR: u32 = 0;

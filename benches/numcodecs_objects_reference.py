@@ -1,0 +1,39 @@
+"""The same table as `cargo bench --bench objects`, measured with Python's numcodecs 0.16.6: items per
+second of VLenUTF8 and VLenBytes encode/decode on the same 1 million short strings.
+
+Run in a venv with `pip install 'numcodecs[msgpack,pcodec,crc32c]==0.16.6'`:
+    python benches/numcodecs_objects_reference.py
+"""
+import os
+import sys
+import warnings
+
+warnings.simplefilter("ignore", DeprecationWarning)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from numcodecs_reference import best_time, h  # noqa: E402  (same timing loop and hash)
+
+import numpy as np  # noqa: E402
+
+import numcodecs  # noqa: E402
+
+N_ITEMS = 1_000_000
+WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et".split()
+
+
+def main():
+    assert numcodecs.__version__ == "0.16.6", numcodecs.__version__
+    hashes = h(np.arange(N_ITEMS, dtype=np.uint64)).tolist()
+    strings = [f"{WORDS[hashes[i] % 16]}{i % 1000}" for i in range(N_ITEMS)]
+    print(f"numcodecs {numcodecs.__version__}, {N_ITEMS} items of {sum(map(len, strings)) // N_ITEMS} bytes on average")
+    print(f"{'codec':<16} {'call':<34} {'M items/s':>14}")
+    for codec, items in [(numcodecs.VLenUTF8(), strings), (numcodecs.VLenBytes(), [s.encode() for s in strings])]:
+        array = np.empty(N_ITEMS, dtype=object)
+        array[:] = items
+        encoded = codec.encode(array)
+        assert list(codec.decode(encoded)) == items
+        for call, run in [("encode", lambda: codec.encode(array)), ("decode", lambda: codec.decode(encoded))]:
+            print(f"{codec.codec_id:<16} {call:<34} {N_ITEMS / best_time(run) / 1e6:>14.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+//! Object codecs: codecs whose chunks hold a list of items (Python objects in numcodecs: `str`, `bytes`,
+//! 1-D arrays) instead of a flat buffer of numbers. numcodecs gets an object array; we get the items in
+//! one of two shapes and give them back the same way:
+//!
+//! - [`Items`]: borrowed byte strings, either a list of slices ([`Items::List`]) or one data buffer with
+//!   `n + 1` offsets, Arrow's layout ([`FlatItems`]);
+//! - [`DecodedItems`]: the decoded items in that flat layout, one data allocation for all of them.
+//!
+//! What an item's bytes mean depends on the codec ([`ItemKind`]): UTF-8 text (`vlen-utf8`), arbitrary
+//! bytes (`vlen-bytes`), or the raw element bytes of a 1-D array of the codec's dtype (`vlen-array`).
+//! General object arrays (numbers, `None`, nested lists) travel as JSON ([`ObjectCodec::encode_json_items`]):
+//! a string is a JSON string, a bytes item is `{"b64": "<base64>"}`, an array item a JSON list of numbers.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::{DType, Error, Result};
+
+/// What the bytes of one item are for a codec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKind {
+    /// UTF-8 text (numcodecs: `str`). Encoding refuses invalid UTF-8; decoding refuses it as corrupt.
+    Utf8,
+    /// Any bytes (numcodecs: `bytes`).
+    Bytes,
+    /// The elements of a 1-D array of this dtype, in the dtype's byte order (numcodecs: `ndarray`); an
+    /// item's length is a multiple of the itemsize.
+    Array(DType),
+}
+
+/// One data buffer and `n + 1` non-decreasing offsets into it: item `i` is `data[offsets[i]..offsets[i + 1]]`
+/// (Arrow's variable-size binary layout; `offsets[0]` need not be 0).
+#[derive(Debug, Clone, Copy)]
+pub struct FlatItems<'a> {
+    data: &'a [u8],
+    offsets: &'a [usize],
+}
+
+impl<'a> FlatItems<'a> {
+    /// Checks the layout: at least one offset, non-decreasing, the last within `data`.
+    pub fn new(data: &'a [u8], offsets: &'a [usize]) -> Result<Self> {
+        let Some(&last) = offsets.last() else {
+            return Err(Error::invalid_argument("offsets must have n + 1 entries, at least one"));
+        };
+        if let Some(i) = offsets.windows(2).position(|pair| pair[0] > pair[1]) {
+            return Err(Error::invalid_argument(format!(
+                "offsets must not decrease, but offsets[{}] = {} > offsets[{}] = {}",
+                i,
+                offsets[i],
+                i + 1,
+                offsets[i + 1]
+            )));
+        }
+        if last > data.len() {
+            return Err(Error::invalid_argument(format!("the last offset {last} is past the end of the {}-byte data", data.len())));
+        }
+        Ok(FlatItems { data, offsets })
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Item `i` (`i < len()`).
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        &self.data[self.offsets[i]..self.offsets[i + 1]]
+    }
+}
+
+/// Items to encode, borrowed from the caller.
+#[derive(Debug, Clone, Copy)]
+pub enum Items<'a> {
+    List(&'a [&'a [u8]]),
+    Flat(FlatItems<'a>),
+}
+
+impl<'a> Items<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            Items::List(list) => list.len(),
+            Items::Flat(flat) => flat.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Item `i` (`i < len()`).
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        match self {
+            Items::List(list) => list[i],
+            Items::Flat(flat) => flat.get(i),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// Decoded items in the flat layout: `offsets` has `len() + 1` entries starting at 0, item `i` is
+/// `data[offsets[i]..offsets[i + 1]]`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct DecodedItems {
+    data: Vec<u8>,
+    offsets: Vec<usize>,
+}
+
+impl DecodedItems {
+    /// Room for `count` items of `data_len` bytes in all.
+    pub fn with_capacity(count: usize, data_len: usize) -> Self {
+        let mut offsets = Vec::with_capacity(count + 1);
+        offsets.push(0);
+        DecodedItems { data: Vec::with_capacity(data_len), offsets }
+    }
+
+    pub fn push(&mut self, item: &[u8]) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.data.extend_from_slice(item);
+        self.offsets.push(self.data.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Item `i`, or `None` past the end.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let start = *self.offsets.get(i)?;
+        let end = *self.offsets.get(i + 1)?;
+        Some(&self.data[start..end])
+    }
+
+    /// All items' bytes, back to back.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// `len() + 1` offsets into [`DecodedItems::data`], the first 0.
+    pub fn offsets(&self) -> &[usize] {
+        if self.offsets.is_empty() {
+            &[0]
+        } else {
+            &self.offsets
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl fmt::Debug for DecodedItems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodedItems").field("len", &self.len()).field("data_len", &self.data.len()).finish()
+    }
+}
+
+/// The item-oriented side of an object codec (see the module documentation). A codec that has it returns
+/// it from [`Codec::as_object`](super::Codec::as_object); its byte-oriented `encode`/`decode` refuse with
+/// [`ErrorKind::Unsupported`](super::ErrorKind) and point here.
+pub trait ObjectCodec: Send + Sync + fmt::Debug {
+    /// What each item's bytes are.
+    fn item_kind(&self) -> ItemKind;
+
+    /// The exact encoded size of `items`.
+    fn encoded_items_len(&self, items: Items) -> Result<usize>;
+
+    /// Encodes `items` into `dst`, returning the encoded length; [`ErrorKind::BufferTooSmall`](super::ErrorKind)
+    /// with the exact size when `dst` is too small.
+    fn encode_items_into(&self, items: Items, dst: &mut [u8]) -> Result<usize>;
+
+    /// Encodes `items` into a new vector.
+    fn encode_items(&self, items: Items) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; self.encoded_items_len(items)?];
+        let len = self.encode_items_into(items, &mut out)?;
+        out.truncate(len);
+        Ok(out)
+    }
+
+    /// The number of items in `src` and the total bytes of their data, after checking the framing (a
+    /// later decode may still find an item invalid, e.g. not UTF-8).
+    fn decoded_items_size(&self, src: &[u8]) -> Result<(usize, usize)>;
+
+    /// Decodes every item of `src`.
+    fn decode_items(&self, src: &[u8]) -> Result<DecodedItems>;
+
+    /// Decodes into the caller's `data` and `offsets` (which receives `count + 1` entries starting at 0),
+    /// returning `(count, data_len)`. [`ErrorKind::BufferTooSmall`](super::ErrorKind) when either is too
+    /// small (nothing is decoded then; [`ObjectCodec::decoded_items_size`] tells the sizes).
+    fn decode_items_into(&self, src: &[u8], data: &mut [u8], offsets: &mut [usize]) -> Result<(usize, usize)> {
+        let (count, data_len) = self.decoded_items_size(src)?;
+        if data.len() < data_len || offsets.len() < count + 1 {
+            return Err(Error::new(
+                super::ErrorKind::BufferTooSmall,
+                format!(
+                    "{count} decoded items need {data_len} data bytes and {} offsets, got room for {} bytes and {} offsets",
+                    count + 1,
+                    data.len(),
+                    offsets.len()
+                ),
+            ));
+        }
+        let decoded = self.decode_items(src)?;
+        data[..data_len].copy_from_slice(decoded.data());
+        offsets[..count + 1].copy_from_slice(decoded.offsets());
+        Ok((count, data_len))
+    }
+
+    /// Encodes items given as JSON values (see the module documentation for each kind's form).
+    fn encode_json_items(&self, items: &[Value]) -> Result<Vec<u8>>;
+
+    /// Decodes `src` into JSON values, the form [`ObjectCodec::encode_json_items`] takes.
+    fn decode_json_items(&self, src: &[u8]) -> Result<Vec<Value>>;
+}
+
+/// The error of a byte-oriented call on an object codec.
+pub fn not_a_byte_codec(codec_id: &str) -> Error {
+    Error::unsupported(format!(
+        "{codec_id} is an object codec: its chunks hold items, not an array of numbers; use numcodecs_encode_items / \
+         numcodecs_decode_items (or the _flat and _json_items forms)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_items_validate_their_offsets() {
+        let data = b"foobarbaz";
+        let flat = FlatItems::new(data, &[2, 3, 3, 9]).unwrap();
+        assert_eq!(flat.len(), 3);
+        assert_eq!([flat.get(0), flat.get(1), flat.get(2)], [&b"o"[..], b"", b"barbaz"]);
+        assert!(FlatItems::new(data, &[]).is_err());
+        assert!(FlatItems::new(data, &[0, 4, 3]).unwrap_err().message().contains("offsets[1] = 4 > offsets[2] = 3"));
+        assert!(FlatItems::new(data, &[0, 10]).unwrap_err().message().contains("past the end"));
+        assert!(FlatItems::new(b"", &[0]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn decoded_items_keep_arrow_offsets() {
+        let mut items = DecodedItems::with_capacity(3, 4);
+        for item in [&b"ab"[..], b"", b"cd"] {
+            items.push(item);
+        }
+        assert_eq!(items.len(), 3);
+        assert_eq!(items.offsets(), &[0, 2, 2, 4]);
+        assert_eq!(items.get(2), Some(&b"cd"[..]));
+        assert_eq!(items.get(3), None);
+        assert_eq!(DecodedItems::default().offsets(), &[0]);
+        assert_eq!(DecodedItems::default().len(), 0);
+    }
+}
