@@ -109,6 +109,23 @@ for case in manifest["cases"]:
     for prefix in ([0, 16, 0], [7, 3, 1], [200, 255, 2]):
         write("blosc_helpers", bytes(prefix) + encoded)
 
+# items: [object config selector][mode] + every object-codec fixture and the streams numcodecs refuses,
+# each decoded (mode 0) and also split into items (mode 1).
+block = re.search(r"pub const OBJECT_CONFIGS: &\[&str\] = &\[(.*?)\];", open("src/checks.rs").read(), re.S).group(1)
+object_configs = re.findall(r'r#"(.*?)"#', block)
+objects = json.load(open(f"{fixtures}/object_cases.json"))
+def object_selector(config):
+    same = [i for i, c in enumerate(object_configs) if json.loads(c) == json.loads(config)]
+    kind = [i for i, c in enumerate(object_configs) if json.loads(c)["id"] == json.loads(config)["id"]]
+    return (same or kind)[0]
+for case in objects["cases"]:
+    encoded = open(f"{fixtures}/{case['encoded']}", "rb").read()[:MAX_SEED]
+    for mode in (0, 1):
+        write("items", bytes([object_selector(case["config"]), mode]) + encoded)
+for case in objects["corrupt"]:
+    config = json.dumps(case["config_in"], separators=(",", ":"))
+    write("items", bytes([object_selector(config), 0]) + bytes.fromhex(case["encoded_hex"]))
+
 for target, count in sorted(written.items()):
     print(f"seed.sh: {target}: {count} seeds ({len(os.listdir('corpus/' + target))} files in corpus/{target})")
 PY

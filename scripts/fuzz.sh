@@ -10,7 +10,7 @@
 #   one target:     ./scripts/fuzz.sh 600 decode
 #
 # Targets (fuzz/fuzz_targets/, properties in fuzz/src/checks.rs): decode, roundtrip, config,
-# blosc_helpers. Needs the nightly toolchain (`rustup toolchain install nightly`) and cargo-fuzz, which
+# blosc_helpers, items (the object codecs' item-list, flat and JSON-bridge functions). Needs the nightly toolchain (`rustup toolchain install nightly`) and cargo-fuzz, which
 # this script installs (`cargo install cargo-fuzz --locked`) if it is missing. The first build of the
 # fuzz crate compiles the C libraries with coverage instrumentation and AddressSanitizer: minutes.
 #
@@ -34,7 +34,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode roundtrip config blosc_helpers)
+[ ${#targets[@]} -gt 0 ] || targets=(decode roundtrip config blosc_helpers items)
 case $seconds in ''|*[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET] [TARGET...]" >&2; exit 2;; esac
 
 if ! cargo +nightly --version >/dev/null 2>&1; then

@@ -46,6 +46,11 @@ fn blosc_helpers_reproducers() {
     replay("blosc_helpers", checks::blosc_helpers);
 }
 
+#[test]
+fn items_reproducers() {
+    replay("items", checks::items);
+}
+
 /// fuzz/ config found that a float written with many digits was parsed one ULP off (serde_json without
 /// `float_roundtrip`), so the printed configuration differed from numcodecs' (the expected string is what
 /// numcodecs 0.16.6 prints for this input) and changed again when read back.

@@ -11,6 +11,7 @@
 //! - roundtrip:     [config selector] [dtype selector] [shape selector] [array bytes...]
 //! - config:        [JSON text...]
 //! - blosc_helpers: [start] [nitems] [capacity selector] [blosc buffer...]
+//! - items:         [object config selector] [mode: odd also encodes the payload split into items] [bytes...]
 //!
 //! A config selector is an index (modulo the list length) into fuzz/configs.txt.
 
@@ -485,5 +486,158 @@ pub fn blosc_helpers(data: &[u8]) {
         let range = start * typesize..(start + nitems) * typesize;
         assert!(range.end <= full.len(), "{what}: items beyond the {} decoded bytes were returned", full.len());
         assert!(dst[..dst_len] == full[range], "{what}: differs from the same items of a full decode");
+    }
+}
+
+// ---- items: the object codecs' C APIs ---------------------------------------------------------------
+
+/// The object codecs the items target drives (selector byte modulo the list length).
+pub const OBJECT_CONFIGS: &[&str] = &[
+    r#"{"id":"vlen-utf8"}"#,
+    r#"{"id":"vlen-bytes"}"#,
+    r#"{"id":"vlen-array","dtype":"<i2"}"#,
+    r#"{"id":"vlen-array","dtype":">f8"}"#,
+    r#"{"id":"vlen-array","dtype":"|u1"}"#,
+];
+
+/// Copies out and frees an `_alloc` result.
+fn take_bytes(out: *mut u8, out_len: usize) -> Vec<u8> {
+    // SAFETY: the library returned out_len readable bytes at out (NULL only with 0).
+    let bytes = if out.is_null() { Vec::new() } else { unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec() };
+    // SAFETY: returned by an _alloc call, freed once.
+    unsafe { numcodecs_bytes_free(out, out_len) };
+    bytes
+}
+
+/// Decodes `src` through the items handle; the items on success.
+fn decode_item_list(codec: &Handle, src: &[u8], what: &str) -> Result<Vec<Vec<u8>>, numcodecs_status> {
+    let mut handle = ptr::null_mut();
+    // SAFETY: live slices and out-parameter.
+    let status = unsafe { numcodecs_decode_items(codec.0, src.as_ptr().cast(), src.len(), &mut handle) };
+    expect_status(status, &[NUMCODECS_OK, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED], &format!("{what}: decode_items"));
+    if status != NUMCODECS_OK {
+        assert!(handle.is_null(), "{what}: decode_items failed but wrote the handle");
+        return Err(status);
+    }
+    // SAFETY: a live items handle; get() results are valid until it is freed, and are copied before.
+    let items = unsafe {
+        let count = numcodecs_items_count(handle);
+        let items = (0..count)
+            .map(|index| {
+                let (mut data, mut len) = (ptr::null(), 0usize);
+                assert_eq!(numcodecs_items_get(handle, index, &mut data, &mut len), NUMCODECS_OK, "{what}: items_get {index}");
+                if len == 0 { Vec::new() } else { std::slice::from_raw_parts(data, len).to_vec() }
+            })
+            .collect::<Vec<_>>();
+        let (mut data, mut data_len, mut offsets) = (ptr::null(), 0usize, ptr::null());
+        assert_eq!(numcodecs_items_get(handle, count, &mut data, &mut data_len), NUMCODECS_INVALID_ARGUMENT, "{what}: items_get past the end");
+        assert_eq!(numcodecs_items_flat(handle, &mut data, &mut data_len, &mut offsets), NUMCODECS_OK, "{what}: items_flat");
+        let offsets = std::slice::from_raw_parts(offsets, count + 1);
+        assert_eq!(offsets[0], 0, "{what}: first offset");
+        assert_eq!(offsets[count], data_len, "{what}: last offset");
+        for (index, item) in items.iter().enumerate() {
+            assert_eq!(offsets[index + 1] - offsets[index], item.len(), "{what}: flat and get disagree on item {index}");
+        }
+        numcodecs_items_free(handle);
+        items
+    };
+    Ok(items)
+}
+
+/// items: arbitrary bytes through every decoding shape of an object codec (items handle, flat form into
+/// caller buffers with canaries, JSON bridge), which must agree; what decodes re-encodes through the item
+/// list and the flat form to the same bytes, and decodes to the same items. Arbitrary items (split from
+/// the input) encode through both shapes identically or are refused with a status, never a crash.
+pub fn items(data: &[u8]) {
+    let [selector, mode, payload @ ..] = data else { return };
+    let config = OBJECT_CONFIGS[*selector as usize % OBJECT_CONFIGS.len()];
+    let codec = Handle::new(config);
+    let what = format!("{config} ({} bytes)", payload.len());
+
+    // Decoding the payload as a stream.
+    let decoded = decode_item_list(&codec, payload, &what);
+    let (mut n_items, mut data_len) = (usize::MAX, usize::MAX);
+    // SAFETY: live slices and out-parameters.
+    let status = unsafe { numcodecs_decoded_items_size(codec.0, payload.as_ptr().cast(), payload.len(), &mut n_items, &mut data_len) };
+    match &decoded {
+        Ok(items) => {
+            assert_eq!(status, NUMCODECS_OK, "{what}: decoded_items_size refused what decode_items took: {}", last_error());
+            assert_eq!((n_items, data_len), (items.len(), items.iter().map(Vec::len).sum()), "{what}: decoded_items_size");
+            // The flat form into exact buffers, with canaries after both.
+            let mut flat_data = vec![CANARY; data_len + CANARY_LEN];
+            let mut offsets = vec![usize::MAX; n_items + 1 + 4];
+            let (mut got_items, mut got_len) = (0usize, 0usize);
+            // SAFETY: flat_data has data_len writable bytes, offsets n_items + 1 entries.
+            let status = unsafe {
+                numcodecs_decode_flat(codec.0, payload.as_ptr().cast(), payload.len(), flat_data.as_mut_ptr(), data_len, offsets.as_mut_ptr(), n_items + 1, &mut got_items, &mut got_len)
+            };
+            assert_eq!(status, NUMCODECS_OK, "{what}: decode_flat into exact buffers: {}", last_error());
+            assert!(flat_data[data_len..].iter().all(|&b| b == CANARY), "{what}: decode_flat wrote past data_cap");
+            assert!(offsets[n_items + 1..].iter().all(|&o| o == usize::MAX), "{what}: decode_flat wrote past offsets_cap");
+            let joined: Vec<u8> = items.concat();
+            assert_eq!(&flat_data[..data_len], &joined[..], "{what}: decode_flat and decode_items disagree");
+            // Re-encoding: both shapes give the same bytes, which decode to the same items.
+            let pointers: Vec<*const u8> = items.iter().map(|item| item.as_ptr()).collect();
+            let lens: Vec<usize> = items.iter().map(Vec::len).collect();
+            let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+            // SAFETY: n pointers to lens[i] readable bytes each.
+            let status = unsafe { numcodecs_encode_items_alloc(codec.0, pointers.as_ptr(), lens.as_ptr(), items.len(), &mut out, &mut out_len) };
+            assert_eq!(status, NUMCODECS_OK, "{what}: re-encoding decoded items: {}", last_error());
+            let from_list = take_bytes(out, out_len);
+            // SAFETY: joined holds offsets[n] bytes.
+            let status = unsafe { numcodecs_encode_flat_alloc(codec.0, joined.as_ptr(), joined.len(), offsets.as_ptr(), n_items, &mut out, &mut out_len) };
+            assert_eq!(status, NUMCODECS_OK, "{what}: re-encoding the flat form: {}", last_error());
+            assert_eq!(take_bytes(out, out_len), from_list, "{what}: item list and flat form encode differently");
+            assert_eq!(decode_item_list(&codec, &from_list, &what).as_ref(), Ok(items), "{what}: re-encoded items decode differently");
+        }
+        Err(_) => assert_ne!(status, NUMCODECS_OK, "{what}: decoded_items_size accepted what decode_items refused"),
+    }
+    // The JSON bridge agrees with decode_items on success, and its JSON encodes back to the same items.
+    let (mut json, mut json_len) = (ptr::null_mut(), 0usize);
+    // SAFETY: live slices and out-parameters.
+    let status = unsafe { numcodecs_decode_json_items(codec.0, payload.as_ptr().cast(), payload.len(), &mut json, &mut json_len) };
+    match &decoded {
+        Ok(items) => {
+            // vlen-array's JSON bridge takes fewer dtypes than the byte items (documented UNSUPPORTED).
+            expect_status(status, &[NUMCODECS_OK, NUMCODECS_UNSUPPORTED], &format!("{what}: decode_json_items"));
+            if status == NUMCODECS_OK {
+                let text = take_bytes(json.cast(), json_len);
+                let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+                // SAFETY: text is a live slice.
+                let status = unsafe { numcodecs_encode_json_items(codec.0, text.as_ptr().cast(), text.len(), &mut out, &mut out_len) };
+                assert_eq!(status, NUMCODECS_OK, "{what}: the bridge's own JSON is refused: {}", last_error());
+                let encoded = take_bytes(out, out_len);
+                assert_eq!(decode_item_list(&codec, &encoded, &what).as_ref(), Ok(items), "{what}: JSON round trip changed the items");
+            }
+        }
+        Err(_) => assert_ne!(status, NUMCODECS_OK, "{what}: the JSON bridge decoded what decode_items refused"),
+    }
+
+    // Arbitrary items: the payload split by its own bytes (each length byte, then that many bytes).
+    if mode % 2 == 1 {
+        let mut items: Vec<&[u8]> = Vec::new();
+        let mut rest = payload;
+        while let [len, tail @ ..] = rest {
+            let take = (*len as usize).min(tail.len());
+            items.push(&tail[..take]);
+            rest = &tail[take..];
+        }
+        let pointers: Vec<*const u8> = items.iter().map(|item| item.as_ptr()).collect();
+        let lens: Vec<usize> = items.iter().map(|item| item.len()).collect();
+        let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+        // SAFETY: n pointers to lens[i] readable bytes each.
+        let status = unsafe { numcodecs_encode_items_alloc(codec.0, pointers.as_ptr(), lens.as_ptr(), items.len(), &mut out, &mut out_len) };
+        // Invalid UTF-8 (vlen-utf8) and partial elements (vlen-array) are refused.
+        expect_status(status, &[NUMCODECS_OK, NUMCODECS_INVALID_ARGUMENT], &format!("{what}: encode_items_alloc of split items"));
+        if status == NUMCODECS_OK {
+            let encoded = take_bytes(out, out_len);
+            let owned: Vec<Vec<u8>> = items.iter().map(|item| item.to_vec()).collect();
+            assert_eq!(decode_item_list(&codec, &encoded, &what), Ok(owned), "{what}: split items do not round-trip");
+            let mut len = usize::MAX;
+            // SAFETY: capacity 0 with a NULL destination asks for the size.
+            let status = unsafe { numcodecs_encode_items(codec.0, pointers.as_ptr(), lens.as_ptr(), items.len(), ptr::null_mut(), 0, &mut len) };
+            assert!(status == NUMCODECS_BUFFER_TOO_SMALL || (status == NUMCODECS_OK && encoded.is_empty()), "{what}: size query gave {status:?}");
+            assert_eq!(len, encoded.len(), "{what}: encode_items size query");
+        }
     }
 }

@@ -443,8 +443,10 @@ impl ObjectCodec for VLen {
         Ok(len)
     }
 
+    /// Validates the items as decoding does (UTF-8, whole elements), so that a size query and the decode
+    /// that follows it agree on whether the stream is corrupt (found by the items fuzz target).
     fn decoded_items_size(&self, src: &[u8]) -> Result<(usize, usize)> {
-        self.walk(src, |_, _| Ok(()))
+        self.walk(src, |index, item| self.check_decoded_item(index, item))
     }
 
     fn decode_items(&self, src: &[u8]) -> Result<DecodedItems> {
