@@ -411,9 +411,11 @@ pub fn config(data: &[u8]) {
     let status = unsafe { numcodecs_encode_alloc(codec.0, probe.as_ptr().cast(), probe.len(), ptr::null(), &mut out, &mut out_len) };
     // INVALID_CONFIG although numcodecs_encode_alloc does not document it: numcodecs accepts some
     // configurations and refuses them only when encoding (lzma "check":5), and so do we.
+    // INVALID_ARGUMENT: codecs that need particular arrays (zfpy, pcodec, bitround: numbers, not the
+    // probe's bytes; delta, shuffle: whole elements) refuse the probe.
     expect_status(
         status,
-        &[NUMCODECS_OK, NUMCODECS_UNSUPPORTED, NUMCODECS_LIMIT_EXCEEDED, NUMCODECS_INVALID_CONFIG],
+        &[NUMCODECS_OK, NUMCODECS_UNSUPPORTED, NUMCODECS_LIMIT_EXCEEDED, NUMCODECS_INVALID_CONFIG, NUMCODECS_INVALID_ARGUMENT],
         &format!("{printed}: encode_alloc"),
     );
     if status != NUMCODECS_OK {
@@ -424,7 +426,11 @@ pub fn config(data: &[u8]) {
     // SAFETY: returned by an _alloc call, freed once.
     unsafe { numcodecs_bytes_free(out, out_len) };
     let decoded = codec.decode_alloc(&encoded).unwrap_or_else(|s| panic!("{printed}: decoding its own encoding: {s:?}: {}", last_error()));
-    assert!(decoded == probe, "{printed}: round trip changed the data");
+    // Lossy codecs (also inside a chain) give an approximation; the others the probe itself.
+    let lossy = LOSSY_IDS.iter().any(|id| printed.contains(&format!(r#""id":"{id}""#)) || printed.contains(&format!(r#""name":"numcodecs.{id}""#)));
+    if !lossy {
+        assert!(decoded == probe, "{printed}: round trip changed the data");
+    }
 }
 
 const COMPLIBS: &[&str] = &["BloscLZ", "LZ4", "Snappy", "Zlib", "Zstd"];
