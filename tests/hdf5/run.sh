@@ -13,13 +13,16 @@
 #   - the committed files written by h5py + hdf5plugin (tests/fixtures/hdf5) are read by a C program on
 #     Debian's libhdf5 (tests/hdf5/h5check.c) and by h5dump, through our plugins only;
 #   - a C program and `h5repack -f UD=...` write through our plugins, and read back;
-#   - corrupt chunks give HDF5 errors.
+#   - corrupt chunks give HDF5 errors, with the plugin's message on HDF5's error stack (C, h5dump);
+#   - the shuffle plugin stores what HDF5's own shuffle filter stores (tests/hdf5/shuffle_check.c).
 # pip part (a venv with h5py, hdf5plugin, netCDF4 and zarr; skipped with the reason printed when pip or
 # the network is unavailable, or with NUMCODECS_HDF5_SKIP_PIP=1):
 #   - fresh hdf5plugin files -> the C program and h5py with only our plugins;
 #   - files written by our plugins (C program, h5repack, h5py) -> h5py + hdf5plugin;
 #   - NCZarr (tests/hdf5/nczarr.py): zarr-python stores -> netCDF through our plugins' codec entry, and
-#     netCDF-written stores -> zarr-python; corrupt chunks give netCDF errors.
+#     netCDF-written stores -> zarr-python; corrupt chunks give netCDF errors;
+#   - Debian's ncdump and nccopy on the wheel's libnetcdf (netcdf-bin installed): ncdump of a compressed
+#     store equals that of its uncompressed twin, nccopy -F writes a store zarr-python reads.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -169,6 +172,12 @@ for id in 32001 32015 32004 307; do
   # shellcheck disable=SC2046
   "${checker[@]}" "$h5check" corrupt "$files/corrupt.h5" "$id" $(tr ',' ' ' <<<"${settings[$id]%% *}")
 done
+
+# The shuffle plugin (filter 2, which HDF5 has built in and never loads from a plugin; NCZarr does):
+# called directly, it must store what Debian's libhdf5 stores with its own shuffle filter.
+# shellcheck disable=SC2046
+"${CC:-cc}" -std=c99 -O1 -Wall -Wextra -Werror "$here/shuffle_check.c" -o "$work/shuffle_check" $(pkg-config --cflags --libs hdf5) -ldl
+(cd "$work" && ./shuffle_check "$plugin_dir/libh5z_numcodecs_shuffle.so")
 
 # h5dump shows why: the plugin's message is on HDF5's error stack (the last corrupt.h5 above holds a
 # bzip2 chunk with its header zeroed).
