@@ -12,8 +12,8 @@
  * which numcodecs treats as "copy", becomes 1). netCDF defines shuffle without cd_values
  * (nc_def_var_deflate, nc_def_var_filter(..., 2, 0, NULL)); NCZ_modify_parameters then fills in the
  * variable's type size, in the visible parameters too, so that the .zarray records the real
- * elementsize. (netCDF-C's own shuffle codec writes "elementsize" as a JSON string, which numcodecs
- * cannot use; this one writes the integer numcodecs writes.)
+ * elementsize. (netCDF-C's own shuffle codec, plugins/NCZhdf5filters.c, writes "elementsize" as a
+ * JSON string, which numcodecs cannot use; this one writes the integer numcodecs writes.)
  */
 #include <stdlib.h>
 #include <string.h>
