@@ -1142,6 +1142,8 @@ static void test_pipelines(void) {
     EXPECT_CHAIN_FAILS("{\"filters\":{\"id\":\"crc32\"},\"compressor\":null}", NUMCODECS_INVALID_CONFIG, "\"filters\" must be");
 #undef EXPECT_CHAIN_FAILS
     free(decoded);
+}
+
 /* zfpy and pcodec streams record the array they decode to; numcodecs_decoded_info reads it from the header. */
 static void test_decoded_info(void) {
     float grid[5][7];
@@ -1199,6 +1201,8 @@ static void test_decoded_info(void) {
     numcodecs_codec_free(zfpy);
     numcodecs_codec_free(pcodec);
     numcodecs_codec_free(zstd);
+}
+
 /* HDF5's LZ4 filter format (id 32004) for the HDF5 plugin: 12-byte big-endian header, framed blocks. */
 static void test_hdf5_lz4(void) {
     uint8_t *encoded = BYTES_SENTINEL, *decoded = BYTES_SENTINEL, *untouched = BYTES_SENTINEL;
