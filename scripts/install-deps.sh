@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing libnumcodecs needs on a Debian or Ubuntu machine: a C/C++ toolchain,
-# CMake, make, pkg-config and valgrind, plus HDF5 (libhdf5-dev, hdf5-tools) and python3-venv for the HDF5
-# plugin interop tests, and libclang-dev for the zfp bindings zfp-sys-cc generates (apt-get, as root or through sudo). Packages already present are skipped;
+# CMake, make, pkg-config and valgrind, plus HDF5 (libhdf5-dev, hdf5-tools), netcdf-bin (ncdump, nccopy)
+# and python3-venv for the HDF5 plugin interop tests, and libclang-dev for the zfp bindings zfp-sys-cc generates (apt-get, as root or through sudo). Packages already present are skipped;
 # nothing is installed when everything is there.
 #
 # Rust is not installed here: install it with rustup (https://rustup.rs) first. This script checks that
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 # Debian package -> a command it provides (to recognise it on machines where dpkg does not know it).
 packages=(cmake:cmake gcc:gcc g++:g++ make:make pkg-config:pkg-config binutils:readelf libc6-dev: valgrind:valgrind
-          libhdf5-dev:h5cc hdf5-tools:h5dump python3-venv: libclang-dev:)
+          libhdf5-dev:h5cc hdf5-tools:h5dump netcdf-bin:nccopy python3-venv: libclang-dev:)
 
 missing=()
 for entry in "${packages[@]}"; do
@@ -31,7 +31,7 @@ for entry in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: build tools present (cmake, gcc, g++, make, pkg-config, binutils, valgrind, libhdf5-dev, hdf5-tools, python3-venv, libclang-dev)"
+  echo "install-deps: build tools present (cmake, gcc, g++, make, pkg-config, binutils, valgrind, libhdf5-dev, hdf5-tools, netcdf-bin, python3-venv, libclang-dev)"
 else
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "install-deps: missing ${missing[*]}, and this is not a Debian-like system (no apt-get): install them yourself" >&2

@@ -115,6 +115,7 @@ cmake_build_install() {
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_lz4.so"
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_bzip2.so"
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_zlib.so"
+    "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_shuffle.so"
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_gzip.so"
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_lz4_numcodecs.so"
     "lib/numcodecs/hdf5-plugins/libh5z_numcodecs_fletcher32.so"

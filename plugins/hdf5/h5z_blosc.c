@@ -67,8 +67,8 @@ static herr_t set_local(hid_t dcpl, hid_t type, hid_t space) {
     return api.pmodify_filter(dcpl, FILTER_ID, flags, nelements, values) < 0 ? -1 : 1;
 }
 
-static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes, size_t *buf_size,
-                     void **buf) {
+static size_t run_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,
+                         size_t *buf_size, void **buf) {
     numcodecs_codec *codec;
     size_t result;
     if (flags & H5Z_FLAG_REVERSE) {
@@ -82,8 +82,10 @@ static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[
         unsigned clevel = cd_nelmts >= 5 ? cd_values[4] : 5;
         unsigned shuffle = cd_nelmts >= 6 ? cd_values[5] : 1;
         unsigned compressor = cd_nelmts >= 7 ? cd_values[6] : 0;
-        if (compressor >= sizeof compressor_names / sizeof compressor_names[0] || shuffle > 2)
-            return 0;
+        if (compressor >= sizeof compressor_names / sizeof compressor_names[0])
+            return h5z_numcodecs_fail("unknown blosc compressor code (cd_values[6])");
+        if (shuffle > 2)
+            return h5z_numcodecs_fail("blosc shuffle (cd_values[5]) must be 0, 1 or 2");
         /* numcodecs refuses snappy and clevel > 9, so the codec is not created and the chunk fails. */
         codec = h5z_numcodecs_codec("{\"id\":\"blosc\",\"cname\":\"%s\",\"clevel\":%u,\"shuffle\":%u,\"blocksize\":0,"
                                     "\"typesize\":%u}",
@@ -95,6 +97,8 @@ static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[
     numcodecs_codec_free(codec);
     return result;
 }
+
+H5Z_NUMCODECS_REPORTING_FILTER(filter, run_filter, FILTER_ID)
 
 static const H5Z_class2_t filter_class = {
     H5Z_CLASS_T_VERS, FILTER_ID, 1, 1, "blosc (libnumcodecs)", NULL, set_local, filter,

@@ -13,8 +13,8 @@
 #define FILTER_ID 307
 #define DEFAULT_BLOCK_SIZE 9
 
-static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes, size_t *buf_size,
-                     void **buf) {
+static size_t run_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,
+                         size_t *buf_size, void **buf) {
     numcodecs_codec *codec;
     size_t result;
     if (flags & H5Z_FLAG_REVERSE) {
@@ -24,8 +24,8 @@ static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[
         result = h5z_numcodecs_decode(codec, nbytes, buf_size, buf);
     } else {
         unsigned block_size = cd_nelmts > 0 ? cd_values[0] : DEFAULT_BLOCK_SIZE;
-        if (block_size < 1 || block_size > 9)
-            return 0; /* the reference filters refuse these too */
+        if (block_size < 1 || block_size > 9) /* the reference filters refuse these too */
+            return h5z_numcodecs_fail("bzip2 block size (cd_values[0]) must be 1 to 9");
         codec = h5z_numcodecs_codec("{\"id\":\"bz2\",\"level\":%u}", block_size);
         if (!codec)
             return 0;
@@ -34,6 +34,8 @@ static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[
     numcodecs_codec_free(codec);
     return result;
 }
+
+H5Z_NUMCODECS_REPORTING_FILTER(filter, run_filter, FILTER_ID)
 
 static const H5Z_class2_t filter_class = {
     H5Z_CLASS_T_VERS, FILTER_ID, 1, 1, "bzip2 (libnumcodecs)", NULL, NULL, filter,

@@ -19,8 +19,8 @@ static numcodecs_codec *codec_for(size_t nparams, const unsigned *params) {
     return h5z_numcodecs_codec("{\"id\":\"%s\",\"initval\":%u}", CODEC_ID, nparams > 0 ? params[0] : 0u);
 }
 
-static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes, size_t *buf_size,
-                     void **buf) {
+static size_t run_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,
+                         size_t *buf_size, void **buf) {
     numcodecs_codec *codec = codec_for(cd_nelmts, cd_values);
     size_t result;
     (void)flags;
@@ -31,6 +31,8 @@ static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[
     numcodecs_codec_free(codec);
     return result;
 }
+
+H5Z_NUMCODECS_REPORTING_FILTER(filter, run_filter, FILTER_ID)
 
 static const H5Z_class2_t filter_class = {
     H5Z_CLASS_T_VERS, FILTER_ID, 1, 1, "numcodecs jenkins_lookup3 (libnumcodecs, private id)", NULL, NULL, filter,

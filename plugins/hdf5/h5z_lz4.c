@@ -10,8 +10,8 @@
 
 #define FILTER_ID 32004
 
-static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes, size_t *buf_size,
-                     void **buf) {
+static size_t run_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,
+                         size_t *buf_size, void **buf) {
     uint8_t *out = NULL;
     size_t out_len = 0;
     numcodecs_status status;
@@ -23,6 +23,8 @@ static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[
         return 0;
     return h5z_numcodecs_replace(out, out_len, buf_size, buf);
 }
+
+H5Z_NUMCODECS_REPORTING_FILTER(filter, run_filter, FILTER_ID)
 
 static const H5Z_class2_t filter_class = {
     H5Z_CLASS_T_VERS, FILTER_ID, 1, 1, "lz4 (libnumcodecs)", NULL, NULL, filter,

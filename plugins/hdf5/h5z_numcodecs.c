@@ -41,6 +41,47 @@ int h5z_numcodecs_resolve_hdf5(const void *caller, h5z_numcodecs_hdf5_api *api) 
                : -1;
 }
 
+/* ---- error reports ------------------------------------------------------------------------------- */
+
+/* The running filter's own failure message (static strings only), per thread like HDF5's error stacks
+ * and numcodecs_last_error(). */
+static __thread const char *filter_failure;
+
+size_t h5z_numcodecs_fail(const char *message) {
+    filter_failure = message;
+    return 0;
+}
+
+void h5z_numcodecs_begin_filter(void) { filter_failure = NULL; }
+
+/* H5Epush2's signature (H5Epublic.h, HDF5 1.8 to 2.0); `msg` is a printf format. */
+typedef herr_t (*h5e_push2_t)(hid_t err_stack, const char *file, const char *func, unsigned line, hid_t cls_id,
+                              hid_t maj_id, hid_t min_id, const char *msg, ...);
+/* H5E_DEFAULT: the calling thread's current error stack. */
+#define H5E_DEFAULT_STACK ((hid_t)0)
+
+size_t h5z_numcodecs_report(const void *caller, int filter_id, unsigned flags, size_t result) {
+    h5e_push2_t push;
+    const hid_t *error_class, *major, *minor;
+    const char *why;
+    if (result != 0)
+        return result;
+    why = filter_failure ? filter_failure : numcodecs_last_error();
+    *(void **)&push = h5z_numcodecs_caller_symbol(caller, "H5Epush2");
+    /* The error class and codes are hid_t variables of libhdf5 (what the H5E_ERR_CLS, H5E_PLINE and
+     * H5E_CANTFILTER macros read); they are set once the library is open, which it is while it filters. */
+    error_class = h5z_numcodecs_caller_symbol(caller, "H5E_ERR_CLS_g");
+    major = h5z_numcodecs_caller_symbol(caller, "H5E_PLINE_g");
+    minor = h5z_numcodecs_caller_symbol(caller, "H5E_CANTFILTER_g");
+    /* Without them (not called by HDF5, or an HDF5 without these symbols) the failure is still
+     * reported by the caller, only without the reason. */
+    if (push && error_class && major && minor)
+        push(H5E_DEFAULT_STACK, __FILE__, "h5z_numcodecs_filter", __LINE__, *error_class, *major, *minor,
+             "libnumcodecs filter %d cannot %s the chunk: %s", filter_id,
+             (flags & H5Z_FLAG_REVERSE) ? "decode" : "encode", why && *why ? why : "unknown error");
+    return 0;
+}
+
 numcodecs_codec *h5z_numcodecs_codec(const char *format, ...) {
     char json[256];
     va_list args;
@@ -49,8 +90,10 @@ numcodecs_codec *h5z_numcodecs_codec(const char *format, ...) {
     va_start(args, format);
     len = vsnprintf(json, sizeof json, format, args);
     va_end(args);
-    if (len < 0 || (size_t)len >= sizeof json)
+    if (len < 0 || (size_t)len >= sizeof json) {
+        h5z_numcodecs_fail("codec configuration too long");
         return NULL;
+    }
     if (numcodecs_codec_from_json(json, (size_t)len, &codec) != NUMCODECS_OK)
         return NULL;
     return codec;
@@ -62,7 +105,7 @@ size_t h5z_numcodecs_replace(uint8_t *bytes, size_t len, size_t *buf_size, void 
     void *out = malloc(len ? len : 1);
     if (!out) {
         numcodecs_bytes_free(bytes, len);
-        return 0;
+        return h5z_numcodecs_fail("out of memory");
     }
     if (len)
         memcpy(out, bytes, len);
@@ -81,7 +124,7 @@ size_t h5z_numcodecs_encode(const numcodecs_codec *codec, const numcodecs_array_
         return 0;
     out = malloc(bound ? bound : 1);
     if (!out)
-        return 0;
+        return h5z_numcodecs_fail("out of memory");
     if (numcodecs_encode(codec, *buf, nbytes, info, out, bound, &written) != NUMCODECS_OK) {
         free(out);
         return 0;
@@ -99,10 +142,14 @@ size_t h5z_numcodecs_decode(const numcodecs_codec *codec, size_t nbytes, size_t 
         /* The stream records its size (zstd, blosc): decode straight into HDF5's new buffer. */
         void *out = malloc(size ? size : 1);
         if (!out)
-            return 0;
-        if (numcodecs_decode(codec, *buf, nbytes, out, size, &written) != NUMCODECS_OK || written != size) {
+            return h5z_numcodecs_fail("out of memory");
+        if (numcodecs_decode(codec, *buf, nbytes, out, size, &written) != NUMCODECS_OK) {
             free(out);
             return 0;
+        }
+        if (written != size) {
+            free(out);
+            return h5z_numcodecs_fail("the stream decoded to another size than its header records");
         }
         free(*buf);
         *buf = out;

@@ -78,6 +78,30 @@ size_t h5z_numcodecs_decode(const numcodecs_codec *codec, size_t nbytes, size_t 
  * the old chunk and `bytes`). Returns `len`, or 0 (and frees `bytes`) when out of memory. */
 size_t h5z_numcodecs_replace(uint8_t *bytes, size_t len, size_t *buf_size, void **buf);
 
+/* Records why the running filter failed, when the failure is the plugin's own (a bad cd_value, no
+ * memory) rather than a libnumcodecs call's, whose message numcodecs_last_error() already holds.
+ * Returns 0, HDF5's failure value, so that `return h5z_numcodecs_fail("...");` ends a filter. */
+size_t h5z_numcodecs_fail(const char *message);
+
+/* Called by the filter wrapper below: forgets a previous chunk's failure. */
+void h5z_numcodecs_begin_filter(void);
+
+/* Called by the filter wrapper below with what the filter returned: when that is 0 (failure), pushes
+ * why onto the error stack of the libhdf5 that called (H5Epush2 and its error class and codes are
+ * found at run time, like set_local's functions), so that h5dump --enable-error-stack, h5py's
+ * exceptions and H5Eprint show the reason, not only HDF5's "filter returned failure". Returns `result`. */
+size_t h5z_numcodecs_report(const void *caller, int filter_id, unsigned flags, size_t result);
+
+/* Defines the filter function HDF5 calls, `wrapper`, as `body` plus the error report above. The
+ * wrapper is what HDF5 (or netCDF) calls directly, so its return address names the calling library. */
+#define H5Z_NUMCODECS_REPORTING_FILTER(wrapper, body, filter_id)                                                  \
+    static size_t wrapper(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,             \
+                          size_t *buf_size, void **buf) {                                                          \
+        h5z_numcodecs_begin_filter();                                                                              \
+        return h5z_numcodecs_report(H5Z_NUMCODECS_CALLER(), (filter_id), flags,                                   \
+                                    body(flags, cd_nelmts, cd_values, nbytes, buf_size, buf));                     \
+    }
+
 /* A codec from a JSON configuration printed with printf-style arguments; NULL on failure. */
 numcodecs_codec *h5z_numcodecs_codec(const char *format, ...)
 #if defined(__GNUC__)

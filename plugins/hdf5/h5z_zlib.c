@@ -13,11 +13,13 @@
 #define OPTION "level"
 #define DEFAULT_VALUE 1
 
-static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes, size_t *buf_size,
-                     void **buf) {
+static size_t run_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,
+                         size_t *buf_size, void **buf) {
     long value = cd_nelmts > 0 ? (long)(int)cd_values[0] : DEFAULT_VALUE;
     return h5z_numcodecs_int_option_filter(CODEC_ID, OPTION, value, flags, nbytes, buf_size, buf);
 }
+
+H5Z_NUMCODECS_REPORTING_FILTER(filter, run_filter, FILTER_ID)
 
 static const H5Z_class2_t filter_class = {
     H5Z_CLASS_T_VERS, FILTER_ID, 1, 1, "deflate as numcodecs zlib (libnumcodecs)", NULL, NULL, filter,

@@ -15,8 +15,8 @@
 #define MIN_LEVEL (-131072) /* ZSTD_minCLevel() */
 #define MAX_LEVEL 22        /* ZSTD_maxCLevel() */
 
-static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes, size_t *buf_size,
-                     void **buf) {
+static size_t run_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,
+                         size_t *buf_size, void **buf) {
     numcodecs_codec *codec;
     size_t result;
     if (flags & H5Z_FLAG_REVERSE) {
@@ -39,6 +39,8 @@ static size_t filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[
     numcodecs_codec_free(codec);
     return result;
 }
+
+H5Z_NUMCODECS_REPORTING_FILTER(filter, run_filter, FILTER_ID)
 
 static const H5Z_class2_t filter_class = {
     H5Z_CLASS_T_VERS, FILTER_ID, 1, 1, "zstd (libnumcodecs)", NULL, NULL, filter,

@@ -10,7 +10,8 @@
  *       these cd_values, and their uncompressed /expected copies; creates FILE if needed.
  *   h5check corrupt FILE FILTER_ID [CD_VALUE...]
  *       Writes a dataset through the filter, then replaces its first chunk with truncated and garbage
- *       bytes (direct chunk writes): every read must fail with an HDF5 error, and none may crash.
+ *       bytes (direct chunk writes): every read must fail with an HDF5 error whose stack holds the
+ *       plugin's message (naming libnumcodecs), and none may crash.
  *
  * Exits 0 on success, 1 with a message otherwise.
  */
@@ -255,6 +256,14 @@ static int command_write(const char *path, const char *label, H5Z_filter_t filte
 
 /* ---- corrupt ------------------------------------------------------------------------------------- */
 
+/* H5Ewalk2 callback: keeps the first error description that names libnumcodecs. */
+static herr_t find_plugin_message(unsigned n, const H5E_error2_t *error, void *found) {
+    (void)n;
+    if (error->desc && strstr(error->desc, "libnumcodecs") && !*(char *)found)
+        snprintf((char *)found, 512, "%s", error->desc);
+    return 0;
+}
+
 static int command_corrupt(const char *path, H5Z_filter_t filter, const unsigned *cd_values, size_t cd_nelmts) {
     hsize_t dims[1] = {4096}, chunk[1] = {1024}, offset[1] = {0};
     double values[4096], back[4096];
@@ -297,10 +306,18 @@ static int command_corrupt(const char *path, H5Z_filter_t filter, const unsigned
         /* Reopen, so the chunk cache cannot serve the old chunk. */
         H5Dclose(dataset);
         dataset = H5Dopen2(file, "data", H5P_DEFAULT);
-        if (H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, back) >= 0)
+        if (H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, back) >= 0) {
             FAIL("filter %d: a chunk %s read without error", (int)filter, what);
-        else
+        } else {
+            /* The plugin pushed why onto HDF5's error stack (H5Epush2), under HDF5's own messages. */
+            char found[512] = "";
+            H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_plugin_message, found);
+            if (!*found)
+                FAIL("filter %d: a chunk %s failed without libnumcodecs' message on the error stack", (int)filter, what);
+            else if (variant == 0)
+                printf("filter %d, chunk %s: %s\n", (int)filter, what, found);
             refused++;
+        }
     }
     free(stored);
     free(bad);

@@ -11,6 +11,8 @@ points it at the wheel's own plugins only when it is unset.
     nczarr.py corrupt DIR         a garbage chunk in a zarr store gives a netCDF error, not a crash
     nczarr.py no-plugins DIR      with HDF5_PLUGIN_PATH naming an empty directory, netCDF cannot read
                                   the zarr-writes store (so the checks above prove something)
+    nczarr.py plain-twin DIR      the zarr-writes arrays again, uncompressed (ncdump's reference)
+    nczarr.py check-nccopy DIR    zarr-python reads what nccopy -F '*,32015,5' wrote from the twin
 """
 import json
 import os
@@ -67,8 +69,9 @@ def url(path):
 
 
 def zarr_writes(directory):
-    import zarr
     import netCDF4
+    import numcodecs
+    import zarr
     path = os.path.join(directory, "zarr_writes.zarr")
     shutil.rmtree(path, ignore_errors=True)
     group = zarr.open_group(path, mode="w", zarr_format=2)
@@ -86,12 +89,26 @@ def zarr_writes(directory):
         array = group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, filters=filters, compressors=compressor)
         array[...] = expected[name] = values(dtype, shape)
         array.attrs["_ARRAY_DIMENSIONS"] = [f"{name}_d{axis}" for axis in range(len(shape))]
+    # numcodecs' shuffle as a filter: NCZarr maps it to HDF5's shuffle (filter 2, our shuffle plugin).
+    # By the element size, and by another size (2 on 8-byte elements), which the codec's elementsize
+    # must decide, not the variable's type.
+    for number, (dtype, shape, chunks) in enumerate(ARRAYS):
+        itemsize = np.dtype(dtype).itemsize
+        for label, elementsize, compressor in [("shuffle_zlib", itemsize, numcodecs.Zlib(level=1)),
+                                               ("shuffle_2", 2, None)]:
+            if label == "shuffle_2" and itemsize % 2:
+                continue
+            name = f"{label}_{number}"
+            array = group.create_array(name, shape=shape, chunks=chunks, dtype=dtype,
+                                       filters=[numcodecs.Shuffle(elementsize=elementsize)], compressors=compressor)
+            array[...] = expected[name] = values(dtype, shape)
+            array.attrs["_ARRAY_DIMENSIONS"] = [f"{name}_d{axis}" for axis in range(len(shape))]
     with netCDF4.Dataset(url(path)) as dataset:
         for name, want in expected.items():
             got = np.asarray(dataset[name][...])
             if got.dtype != want.dtype or got.shape != want.shape or got.tobytes() != want.tobytes():
                 raise SystemExit(f"netCDF read {path}/{name} differently from what zarr wrote")
-    print(f"zarr-python wrote {len(expected)} arrays (zstd, blosc, bz2, zlib, gzip, lz4; crc32, adler32, crc32c, fletcher32, jenkins_lookup3 as filters), netCDF read them through our plugins: all equal")
+    print(f"zarr-python wrote {len(expected)} arrays (zstd, blosc, bz2, zlib, gzip, lz4; crc32, adler32, crc32c, fletcher32, jenkins_lookup3, shuffle as filters), netCDF read them through our plugins: all equal")
 
 
 def netcdf_writes(directory):
@@ -104,9 +121,11 @@ def netcdf_writes(directory):
         ("blosc_lz4", dict(compression="blosc_lz4", complevel=5, blosc_shuffle=1), {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0}),
         ("blosc_zstd", dict(compression="blosc_zstd", complevel=9, blosc_shuffle=2), {"id": "blosc", "cname": "zstd", "clevel": 9, "shuffle": 2, "blocksize": 0}),
         ("bzip2", dict(compression="bzip2", complevel=9), {"id": "bz2", "level": 9}),
-        # HDF5's deflate (filter 1), which NCZarr maps to numcodecs' zlib through our zlib plugin. No
-        # shuffle: that is HDF5's shuffle filter, which we do not provide.
+        # HDF5's deflate (filter 1), which NCZarr maps to numcodecs' zlib through our zlib plugin.
         ("zlib", dict(compression="zlib", complevel=4, shuffle=False), {"id": "zlib", "level": 4}),
+        # netCDF's shuffle=True is HDF5's shuffle (filter 2) before deflate: numcodecs' shuffle with the
+        # element size (our shuffle plugin's NCZ_modify_parameters), then zlib.
+        ("zlib_shuffle", dict(compression="zlib", complevel=4, shuffle=True), {"id": "zlib", "level": 4}),
         # HDF5's Fletcher-32 (filter 3) is numcodecs' fletcher32; netCDF puts it in the Zarr filters.
         # The last filter of the chain becomes the Zarr compressor, the others the Zarr filters.
         ("fletcher32", dict(compression="zstd", complevel=1, fletcher32=True), {"id": "fletcher32"}),
@@ -138,6 +157,8 @@ def netcdf_writes(directory):
                 raise SystemExit(f"{path}/{name}: netCDF recorded compressor {config}, expected {codec}")
             if label == "fletcher32" and filters != [{"id": "zstd", "level": 1}]:
                 raise SystemExit(f"{path}/{name}: netCDF recorded filters {filters}, expected zstd before fletcher32")
+            if label == "zlib_shuffle" and filters != [{"id": "shuffle", "elementsize": metadata_itemsize(metadata)}]:
+                raise SystemExit(f"{path}/{name}: netCDF recorded filters {filters}, expected shuffle by the element size")
             got = array[...]
             want = expected[name]
             if got.dtype != want.dtype or got.tobytes() != want.tobytes():
@@ -150,7 +171,11 @@ def netcdf_writes(directory):
                     typesize = f.read(4)[3]
                 if typesize != want.dtype.itemsize:
                     raise SystemExit(f"{path}/{name}: blosc shuffled by {typesize} bytes, not the element size {want.dtype.itemsize}")
-    print(f"netCDF wrote {len(expected)} variables through our plugins (zstd, blosc, bzip2, zlib, fletcher32), zarr-python read them: all equal, compressor configs as numcodecs writes them")
+    print(f"netCDF wrote {len(expected)} variables through our plugins (zstd, blosc, bzip2, zlib, zlib with shuffle, fletcher32), zarr-python read them: all equal, compressor configs as numcodecs writes them")
+
+
+def metadata_itemsize(metadata):
+    return np.dtype(metadata["dtype"]).itemsize
 
 
 def corrupt(directory):
@@ -198,12 +223,49 @@ def no_plugins(directory):
     print("without our plugins, netCDF cannot read the compressed arrays (as it should)")
 
 
+def plain_twin(directory):
+    """zarr_plain.zarr: every array of zarr_writes.zarr, read by zarr-python (numcodecs) and stored
+    without compressor or filters, so that ncdump's output of the two stores must be the same."""
+    import zarr
+    source = zarr.open_group(os.path.join(directory, "zarr_writes.zarr"), mode="r", zarr_format=2)
+    path = os.path.join(directory, "zarr_plain.zarr")
+    shutil.rmtree(path, ignore_errors=True)
+    group = zarr.open_group(path, mode="w", zarr_format=2)
+    for name, array in source.arrays():
+        copy = group.create_array(name, shape=array.shape, chunks=array.chunks, dtype=array.dtype, compressors=None)
+        copy[...] = array[...]
+        copy.attrs.update(array.attrs.asdict())
+    print(f"zarr-python copied {len(list(source.array_keys()))} arrays into an uncompressed twin store")
+
+
+def check_nccopy(directory):
+    """nccopy -F '*,32015,5' wrote nccopy_zstd.zarr from zarr_plain.zarr: zarr-python reads the same
+    values, compressed with numcodecs' zstd level 5."""
+    import zarr
+    plain = zarr.open_group(os.path.join(directory, "zarr_plain.zarr"), mode="r", zarr_format=2)
+    path = os.path.join(directory, "nccopy_zstd.zarr")
+    copied = zarr.open_group(path, mode="r", zarr_format=2)
+    checked = 0
+    for name, array in plain.arrays():
+        with open(os.path.join(path, name, ".zarray")) as f:
+            metadata = json.load(f)
+        if metadata["compressor"] != {"id": "zstd", "level": 5}:
+            raise SystemExit(f"{path}/{name}: nccopy recorded compressor {metadata['compressor']}")
+        if np.dtype(metadata["dtype"]).itemsize == 1:
+            continue  # netCDF-C writes "<u1", which zarr-python 3 refuses (see netcdf_writes)
+        if copied[name][...].tobytes() != array[...].tobytes():
+            raise SystemExit(f"zarr-python read {path}/{name} differently from the store nccopy copied")
+        checked += 1
+    print(f"nccopy -F '*,32015,5' compressed {checked} arrays (and the uint8 ones) with our zstd plugin; zarr-python read them: all equal, compressor {{'id': 'zstd', 'level': 5}}")
+
+
 def main():
     command, directory = sys.argv[1], sys.argv[2]
     if not os.environ.get("HDF5_PLUGIN_PATH"):
         raise SystemExit("set HDF5_PLUGIN_PATH")
     os.makedirs(directory, exist_ok=True)
-    {"zarr-writes": zarr_writes, "netcdf-writes": netcdf_writes, "corrupt": corrupt, "no-plugins": no_plugins}[command](directory)
+    {"zarr-writes": zarr_writes, "netcdf-writes": netcdf_writes, "corrupt": corrupt, "no-plugins": no_plugins,
+     "plain-twin": plain_twin, "check-nccopy": check_nccopy}[command](directory)
 
 
 if __name__ == "__main__":

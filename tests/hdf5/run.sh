@@ -13,13 +13,16 @@
 #   - the committed files written by h5py + hdf5plugin (tests/fixtures/hdf5) are read by a C program on
 #     Debian's libhdf5 (tests/hdf5/h5check.c) and by h5dump, through our plugins only;
 #   - a C program and `h5repack -f UD=...` write through our plugins, and read back;
-#   - corrupt chunks give HDF5 errors.
+#   - corrupt chunks give HDF5 errors, with the plugin's message on HDF5's error stack (C, h5dump);
+#   - the shuffle plugin stores what HDF5's own shuffle filter stores (tests/hdf5/shuffle_check.c).
 # pip part (a venv with h5py, hdf5plugin, netCDF4 and zarr; skipped with the reason printed when pip or
 # the network is unavailable, or with NUMCODECS_HDF5_SKIP_PIP=1):
 #   - fresh hdf5plugin files -> the C program and h5py with only our plugins;
 #   - files written by our plugins (C program, h5repack, h5py) -> h5py + hdf5plugin;
 #   - NCZarr (tests/hdf5/nczarr.py): zarr-python stores -> netCDF through our plugins' codec entry, and
-#     netCDF-written stores -> zarr-python; corrupt chunks give netCDF errors.
+#     netCDF-written stores -> zarr-python; corrupt chunks give netCDF errors;
+#   - Debian's ncdump and nccopy on the wheel's libnetcdf (netcdf-bin installed): ncdump of a compressed
+#     store equals that of its uncompressed twin, nccopy -F writes a store zarr-python reads.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -50,6 +53,7 @@ declare -A entry_points=(
   [lz4]="H5PLget_plugin_info H5PLget_plugin_type "
   [bzip2]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
   [zlib]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
+  [shuffle]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
   [gzip]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
   [lz4_numcodecs]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
   [fletcher32]="H5PLget_plugin_info H5PLget_plugin_type NCZ_get_codec_info "
@@ -169,6 +173,19 @@ for id in 32001 32015 32004 307; do
   "${checker[@]}" "$h5check" corrupt "$files/corrupt.h5" "$id" $(tr ',' ' ' <<<"${settings[$id]%% *}")
 done
 
+# The shuffle plugin (filter 2, which HDF5 has built in and never loads from a plugin; NCZarr does):
+# called directly, it must store what Debian's libhdf5 stores with its own shuffle filter.
+# shellcheck disable=SC2046
+"${CC:-cc}" -std=c99 -O1 -Wall -Wextra -Werror "$here/shuffle_check.c" -o "$work/shuffle_check" $(pkg-config --cflags --libs hdf5) -ldl
+(cd "$work" && ./shuffle_check "$plugin_dir/libh5z_numcodecs_shuffle.so")
+
+# h5dump shows why: the plugin's message is on HDF5's error stack (the last corrupt.h5 above holds a
+# bzip2 chunk with its header zeroed).
+h5dump --enable-error-stack -d /data "$files/corrupt.h5" >/dev/null 2>"$work/h5dump-error.txt" || true
+grep -q "libnumcodecs filter 307 cannot decode the chunk: " "$work/h5dump-error.txt" \
+  || { echo "h5dump --enable-error-stack does not show the plugin's message:"; cat "$work/h5dump-error.txt"; exit 1; }
+echo "h5dump --enable-error-stack: $(grep -o 'libnumcodecs filter 307 cannot decode.*' "$work/h5dump-error.txt" | head -n 1)"
+
 # ---- h5py + hdf5plugin ----------------------------------------------------------------------------
 if [ "${NUMCODECS_HDF5_SKIP_PIP:-0}" = 1 ]; then
   echo "SKIP: h5py/hdf5plugin and NCZarr interop (NUMCODECS_HDF5_SKIP_PIP=1)"; exit 0
@@ -218,9 +235,64 @@ print(f"read-hdf5plugin: {path}: {len(names)} datasets equal their expected valu
 PY
 done
 
+# h5py raises for the corrupt chunk. Its HDF5 2.0.0 saves the error stack before it calls a filter and
+# restores it afterwards, so what a filter pushes (H5Epush2 is called: checked with gdb) is dropped there,
+# and h5py's message is HDF5's own "filter returned failure during read". Print which one h5py shows.
+"$vpython" - "$files/corrupt.h5" <<'PY'
+import sys
+import h5py
+with h5py.File(sys.argv[1], "r") as f:
+    try:
+        f["data"][...]
+    except OSError as error:
+        shown = "with" if "libnumcodecs filter 307 cannot decode the chunk" in str(error) else "without"
+        print(f"h5py (HDF5 {h5py.version.hdf5_version}) refuses the corrupt chunk, {shown} the plugin's message: {error}")
+    else:
+        raise SystemExit("h5py read a corrupt bzip2 chunk without an error")
+PY
+
 # ---- NCZarr: zarr-python and netCDF-C (the netCDF4 wheel's libnetcdf) ------------------------------
 # Our plugins only on HDF5_PLUGIN_PATH (netCDF4 falls back to its own plugins only when it is unset).
 "$vpython" "$here/nczarr.py" zarr-writes "$files/nczarr"
 HDF5_PLUGIN_PATH=$work/no-plugins "$vpython" "$here/nczarr.py" no-plugins "$files/nczarr" 2>/dev/null
 "$vpython" "$here/nczarr.py" netcdf-writes "$files/nczarr"
 "$vpython" "$here/nczarr.py" corrupt "$files/nczarr" 2>/dev/null
+
+# ---- ncdump and nccopy --------------------------------------------------------------------------
+# Debian's netcdf-bin 4.9.0 tools on Debian's libnetcdf cannot apply NCZarr filters (compressed
+# variables dump as garbage). Run the same tool binaries on the wheel's libnetcdf 4.10.1 instead: its
+# file under the soname they want (libnetcdf.so.19), the wheel's own libraries beside it, and
+# nctools_shim.c preloaded for the three functions 4.9.0 exported that 4.10.1 does not.
+if ! command -v ncdump >/dev/null || ! command -v nccopy >/dev/null; then
+  echo "SKIP: ncdump/nccopy: Debian's netcdf-bin is not installed (scripts/install-deps.sh installs it)"; exit 0
+fi
+wheel_libs=$("$vpython" -c 'import netCDF4, os; print(os.path.join(os.path.dirname(os.path.dirname(netCDF4.__file__)), "netcdf4.libs"))')
+wheel_netcdf=$(ls "$wheel_libs"/libnetcdf-*.so* 2>/dev/null | head -n 1)
+[ -n "$wheel_netcdf" ] || { echo "no libnetcdf in $wheel_libs"; exit 1; }
+mkdir -p "$work/nctools"
+ln -sf "$wheel_netcdf" "$work/nctools/libnetcdf.so.19"
+"${CC:-cc}" -std=c99 -D_POSIX_C_SOURCE=200809L -O1 -Wall -Wextra -Werror -shared -fPIC "$here/nctools_shim.c" \
+  -o "$work/nctools/shim.so"
+nctool() { LD_PRELOAD=$work/nctools/shim.so LD_LIBRARY_PATH=$work/nctools:$wheel_libs "$@"; }
+zarr_url() { echo "file://$1#mode=zarr,file"; }
+nctool ncdump -k "$(zarr_url "$files/nczarr/zarr_writes.zarr")" | grep -qx 'netCDF-4' \
+  || { echo "ncdump on the wheel's libnetcdf does not open the store"; exit 1; }
+
+# ncdump: zarr-python's compressed store (every codec above) dumps exactly as its uncompressed twin.
+"$vpython" "$here/nczarr.py" plain-twin "$files/nczarr"
+nctool ncdump "$(zarr_url "$files/nczarr/zarr_writes.zarr")" | tail -n +2 >"$work/ncdump-compressed.cdl"
+nctool ncdump "$(zarr_url "$files/nczarr/zarr_plain.zarr")" | tail -n +2 >"$work/ncdump-plain.cdl"
+[ "$(grep -c ' = ' "$work/ncdump-plain.cdl")" -gt 50 ] || { echo "ncdump printed too little of the plain store"; exit 1; }
+cmp -s "$work/ncdump-compressed.cdl" "$work/ncdump-plain.cdl" \
+  || { echo "ncdump: the compressed store dumps differently from its uncompressed twin"; diff "$work/ncdump-compressed.cdl" "$work/ncdump-plain.cdl" | head; exit 1; }
+# Without our plugins the compressed store must not dump the same (or the comparison proved nothing).
+if HDF5_PLUGIN_PATH=$work/no-plugins nctool ncdump "$(zarr_url "$files/nczarr/zarr_writes.zarr")" 2>/dev/null \
+   | tail -n +2 | cmp -s - "$work/ncdump-plain.cdl"; then
+  echo "ncdump dumped the compressed store without our plugins"; exit 1
+fi
+echo "ncdump (netcdf-bin $(ncdump 2>&1 | sed -n 's/.*library version \([0-9.]*\).*/\1/p') binary, libnetcdf 4.10.1 of the wheel): the compressed store dumps exactly as its uncompressed twin; without our plugins it does not"
+
+# nccopy -F: the twin, recompressed with zstd through our plugin, read back by zarr-python.
+rm -rf "$files/nczarr/nccopy_zstd.zarr"
+nctool nccopy -F '*,32015,5' "$(zarr_url "$files/nczarr/zarr_plain.zarr")" "$(zarr_url "$files/nczarr/nccopy_zstd.zarr")"
+"$vpython" "$here/nczarr.py" check-nccopy "$files/nczarr"
