@@ -21,6 +21,9 @@
 
 use std::borrow::Cow;
 
+pub use crate::simd::cast::F32Step;
+use crate::simd::cast::{f32_to_int, IntTarget};
+
 /// The numeric dtypes the filters handle (numpy kind + itemsize); byte order is kept separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -877,6 +880,21 @@ pub fn vector_lanes(count: usize) -> usize {
     count - count % 4
 }
 
+/// `dst` = `step` of each float32 of `src`, cast to `D` as numpy's vectorised loop does (the caller passes
+/// only elements of that part, see [`vector_lanes`]), by the SIMD kernels of `crate::simd::cast`; false,
+/// with nothing written, when they do not handle `D` (64-bit integers, bool, floats).
+pub fn f32_to_int_fast<D: Element>(src: &[u8], dst: &mut [u8], step: F32Step) -> bool {
+    let target = match D::KIND {
+        Kind::I8 | Kind::U8 => IntTarget::Bits8,
+        Kind::I16 | Kind::U16 => IntTarget::Bits16,
+        Kind::I32 => IntTarget::I32,
+        Kind::U32 => IntTarget::U32Vector,
+        _ => return false,
+    };
+    f32_to_int(src, dst, step, target);
+    true
+}
+
 /// `dst = src.astype(D)` over little-endian bytes; `dst` holds exactly as many elements as `src`.
 pub fn cast<S: Element, D: Element>(src: &[u8], dst: &mut [u8]) {
     if S::KIND == D::KIND {
@@ -888,8 +906,10 @@ pub fn cast<S: Element, D: Element>(src: &[u8], dst: &mut [u8]) {
     let split = vector_lanes(count);
     let (src_vec, src_tail) = src.split_at(split * S::SIZE);
     let (dst_vec, dst_tail) = dst.split_at_mut(split * D::SIZE);
-    for (s, d) in src_vec.chunks_exact(S::SIZE).zip(dst_vec.chunks_exact_mut(D::SIZE)) {
-        D::from_wide(S::load(s).to_wide(), true).store(d);
+    if !(S::KIND == Kind::F32 && f32_to_int_fast::<D>(src_vec, dst_vec, F32Step::Identity)) {
+        for (s, d) in src_vec.chunks_exact(S::SIZE).zip(dst_vec.chunks_exact_mut(D::SIZE)) {
+            D::from_wide(S::load(s).to_wide(), true).store(d);
+        }
     }
     for (s, d) in src_tail.chunks_exact(S::SIZE).zip(dst_tail.chunks_exact_mut(D::SIZE)) {
         D::from_wide(S::load(s).to_wide(), false).store(d);
@@ -937,6 +957,38 @@ mod tests {
         assert_eq!(u64::from_wide(Wide::Double(1.8e19), false), 18000000000000000000);
         assert_eq!(u64::from_wide(Wide::Double(-1.5), false), u64::MAX);
         assert_eq!(i64::from_wide(Wide::Double(1e19), false), i64::MIN);
+    }
+
+    /// The SIMD casts (crate::simd::cast) against this module's scalar definitions, which the fixtures pin.
+    #[test]
+    fn simd_float32_casts_equal_the_scalar_casts() {
+        fn check<D: Element + PartialEq + std::fmt::Debug>(src: &[u8], step: F32Step) {
+            let mut fast = vec![0u8; src.len() / 4 * D::SIZE];
+            assert!(f32_to_int_fast::<D>(src, &mut fast, step));
+            for (i, (s, d)) in src.chunks_exact(4).zip(fast.chunks_exact(D::SIZE)).enumerate() {
+                let x = f32::load(s);
+                let x = match step {
+                    F32Step::Identity => x,
+                    F32Step::ShiftScaleRint { offset, scale } => Element::rint(x.sub(offset).mul(scale)),
+                };
+                assert_eq!(D::load(d), D::from_wide(Wide::Single(x), true), "element {i}: {x:?} ({:#010x}), {step:?}", x.to_bits());
+            }
+        }
+        let mut rng = crate::simd::testing::Rng(99);
+        for count in [0, 1, 4, 5, 13, 2000] {
+            let src: Vec<u8> = (0..count).flat_map(|_| rng.f32_value().to_le_bytes()).collect();
+            for step in [F32Step::Identity, F32Step::ShiftScaleRint { offset: 1.5, scale: 1000.0 }, F32Step::ShiftScaleRint { offset: 0.0, scale: 0.5 }] {
+                check::<i8>(&src, step);
+                check::<u8>(&src, step);
+                check::<i16>(&src, step);
+                check::<u16>(&src, step);
+                check::<i32>(&src, step);
+                check::<u32>(&src, step);
+            }
+            let mut bytes = vec![0u8; count * 8];
+            assert!(!f32_to_int_fast::<i64>(&src, &mut bytes, F32Step::Identity), "64-bit targets stay scalar");
+            assert!(bytes.iter().all(|&b| b == 0));
+        }
     }
 
     #[test]

@@ -26,7 +26,8 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::elements::{cast, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
+use crate::simd::cast::f32_shift_scale_rint;
+use super::elements::{cast, f32_to_int_fast, F32Step, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
 use super::{check_decoded_size, config_map, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 /// Codec ids this module provides.
@@ -582,7 +583,22 @@ fn fso_encode<D: Element, A: Element>(src: &[u8], dst: &mut [u8], offset: PyScal
     if D::KIND.is_float() {
         let offset = D::from_py_float(offset.to_f64());
         let scale = D::from_py_float(scale.to_f64());
-        fso_loop::<D, A>(src, dst, split, |x: D| x.sub(offset).mul(scale).rint().to_wide());
+        let compute = |x: D| x.sub(offset).mul(scale).rint().to_wide();
+        if D::KIND == Kind::F32 {
+            // The same computation in float32 by the SIMD kernels, where they handle `A`.
+            let (offset, scale) = (offset.to_wide().to_f64() as f32, scale.to_wide().to_f64() as f32);
+            if A::KIND == Kind::F32 {
+                f32_shift_scale_rint(src, dst, offset, scale);
+                return;
+            }
+            let (src_vec, src_tail) = src.split_at(split * D::SIZE);
+            let (dst_vec, dst_tail) = dst.split_at_mut(split * A::SIZE);
+            if f32_to_int_fast::<A>(src_vec, dst_vec, F32Step::ShiftScaleRint { offset, scale }) {
+                fso_loop::<D, A>(src_tail, dst_tail, 0, compute);
+                return;
+            }
+        }
+        fso_loop::<D, A>(src, dst, split, compute);
         return;
     }
     // The integer array's value after `- offset` in the array's own integer type (int64 for bool).
