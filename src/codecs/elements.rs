@@ -5,7 +5,7 @@
 //! Kernels are generic over an [`Element`] and monomorphised per type (the [`with_element!`] macro picks the
 //! type from a runtime [`Kind`]), so each loop is a plain `chunks_exact` + `from_le_bytes` loop that the
 //! compiler vectorises. They work on little-endian bytes only: big-endian data is byte-swapped before and
-//! after (see [`to_little_endian`], [`swap_in_place`]).
+//! after (see [`to_little_endian`], [`swap_in_place`], [`swap_copy`]; AVX2 in `crate::simd::bswap`).
 //!
 //! What numpy does that plain Rust does not:
 //! - float16 (`F16`) arithmetic goes through float32 and rounds back (numpy's `npy_half` loops), and the
@@ -848,28 +848,22 @@ pub fn double_to_half_bits(d: u64) -> u16 {
 /// into a copy.
 pub fn to_little_endian(bytes: &[u8], itemsize: usize, big_endian: bool) -> Cow<'_, [u8]> {
     if big_endian && itemsize > 1 {
-        let mut copy = bytes.to_vec();
-        swap_in_place(&mut copy, itemsize);
+        let mut copy = vec![0u8; bytes.len()];
+        swap_copy(bytes, &mut copy, itemsize);
         Cow::Owned(copy)
     } else {
         Cow::Borrowed(bytes)
     }
 }
 
-/// Reverses the bytes of every `itemsize`-byte element of `bytes`.
+/// Reverses the bytes of every `itemsize`-byte element (2, 4 or 8 bytes) of `bytes`.
 pub fn swap_in_place(bytes: &mut [u8], itemsize: usize) {
-    match itemsize {
-        2 => bytes.chunks_exact_mut(2).for_each(|c| c.swap(0, 1)),
-        4 => bytes.chunks_exact_mut(4).for_each(|c| {
-            let v = u32::from_le_bytes(c.try_into().expect("4 bytes"));
-            c.copy_from_slice(&v.to_be_bytes());
-        }),
-        8 => bytes.chunks_exact_mut(8).for_each(|c| {
-            let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            c.copy_from_slice(&v.to_be_bytes());
-        }),
-        _ => {}
-    }
+    crate::simd::bswap::swap_in_place(bytes, itemsize);
+}
+
+/// `dst` = `src` with the bytes of every `itemsize`-byte element (2, 4 or 8 bytes) reversed, in one pass.
+pub fn swap_copy(src: &[u8], dst: &mut [u8], itemsize: usize) {
+    crate::simd::bswap::swap_copy(src, dst, itemsize);
 }
 
 // ---- the elementwise kernels ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use crate::simd::cast::f32_shift_scale_rint;
-use super::elements::{cast, f32_to_int_fast, F32Step, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
+use super::elements::{cast, f32_to_int_fast, F32Step, swap_copy, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
 use super::{check_decoded_size, config_map, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 /// Codec ids this module provides.
@@ -352,9 +352,10 @@ impl NumericFilter {
         let out = dst.get_mut(..out_len).ok_or_else(|| Error::buffer_too_small(out_len, capacity))?;
         if from.kind == to.kind && self.is_plain_cast(from) {
             // Same element type: a copy, byte-swapped when the byte orders differ (one pass).
-            out.copy_from_slice(src);
             if from.big_endian != to.big_endian {
-                swap_in_place(out, to.size());
+                swap_copy(src, out, to.size());
+            } else {
+                out.copy_from_slice(src);
             }
             return Ok(out_len);
         }

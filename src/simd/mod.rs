@@ -11,7 +11,15 @@
 //! at run time; `is_x86_feature_detected!` caches its answer), elsewhere, and under miri (which cannot
 //! interpret these intrinsics), it runs its scalar version.
 
+pub(crate) mod bswap;
 pub(crate) mod cast;
+
+/// Whether AVX2 is there (x86-64 only; std caches the answer of the first call).
+#[cfg(all(target_arch = "x86_64", not(miri)))]
+#[inline]
+fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2")
+}
 
 
 #[cfg(test)]
