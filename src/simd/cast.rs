@@ -4,8 +4,8 @@
 //! The semantics are those of `codecs/elements.rs` (its `FloatToInt` and `Rint`): truncation to int32
 //! with `0x80000000` for NaN and values outside `[-2^31, 2^31)` (`cvttps2dq`), the low bits of that for
 //! the 8- and 16-bit types, and for uint32 the rule of numpy's vectorised loop (values from 2^31 are
-//! shifted down by 2^31 first). SSE2 has all of it, so there is no run-time dispatch; the kernels run on
-//! groups of 4 elements and the scalar version does the rest.
+//! shifted down by 2^31 first). SSE2 has all of it (groups of 4 elements); AVX2, when the CPU has it,
+//! does groups of 8; the scalar version does the rest.
 
 /// What is computed from each float32 `x` before it is stored.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,8 +46,16 @@ pub fn f32_to_int(src: &[u8], dst: &mut [u8], step: F32Step, target: IntTarget) 
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     let done = 0;
     #[cfg(all(target_arch = "x86_64", not(miri)))]
-    // SAFETY: SSE2 is part of the x86-64 baseline, always there.
-    let done = unsafe { x86::f32_to_int(&src[..count * 4], &mut dst[..count * target.size()], step, target) };
+    let done = {
+        let (src, dst) = (&src[..count * 4], &mut dst[..count * target.size()]);
+        if super::has_avx2() {
+            // SAFETY: AVX2 is available (checked at run time just above).
+            unsafe { avx2::f32_to_int(src, dst, step, target) }
+        } else {
+            // SAFETY: SSE2 is part of the x86-64 baseline, always there.
+            unsafe { x86::f32_to_int(src, dst, step, target) }
+        }
+    };
     scalar_f32_to_int(&src[done * 4..count * 4], &mut dst[done * target.size()..count * target.size()], step, target);
 }
 
@@ -57,8 +65,13 @@ pub fn f32_shift_scale_rint(src: &[u8], dst: &mut [u8], offset: f32, scale: f32)
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     let done = 0;
     #[cfg(all(target_arch = "x86_64", not(miri)))]
-    // SAFETY: SSE2 is part of the x86-64 baseline, always there.
-    let done = unsafe { x86::f32_shift_scale_rint(&src[..count * 4], &mut dst[..count * 4], offset, scale) };
+    let done = if super::has_avx2() {
+        // SAFETY: AVX2 is available (checked at run time just above).
+        unsafe { avx2::f32_shift_scale_rint(&src[..count * 4], &mut dst[..count * 4], offset, scale) }
+    } else {
+        // SAFETY: SSE2 is part of the x86-64 baseline, always there.
+        unsafe { x86::f32_shift_scale_rint(&src[..count * 4], &mut dst[..count * 4], offset, scale) }
+    };
     for (s, d) in src[done * 4..count * 4].chunks_exact(4).zip(dst[done * 4..count * 4].chunks_exact_mut(4)) {
         let x = f32::from_le_bytes(s.try_into().expect("4 bytes"));
         d.copy_from_slice(&rint((x - offset) * scale).to_le_bytes());
@@ -203,6 +216,95 @@ mod x86 {
             unsafe { _mm_storeu_ps(d.as_mut_ptr().cast(), v) }
         }
         groups * 4
+    }
+}
+
+// ---- AVX2: 8 lanes ---------------------------------------------------------------------------------------
+
+#[cfg(all(target_arch = "x86_64", not(miri)))]
+mod avx2 {
+    use super::{F32Step, IntTarget};
+    use std::arch::x86_64::*;
+
+    /// `rint((x - offset) * scale)`. `vroundps` to nearest even gives what [`super::rint`] gives: the same
+    /// value for every number (-0.0 included), and any NaN it sees is quiet already (the subtraction
+    /// quiets a signalling NaN), which it returns unchanged, as `rint` does.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn apply(step: F32Step, x: __m256) -> __m256 {
+        match step {
+            F32Step::Identity => x,
+            F32Step::ShiftScaleRint { offset, scale } => {
+                let scaled = _mm256_mul_ps(_mm256_sub_ps(x, _mm256_set1_ps(offset)), _mm256_set1_ps(scale));
+                _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(scaled)
+            }
+        }
+    }
+
+    /// `vcvttps2dq`, as the SSE2 version.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn convert(target: IntTarget, x: __m256) -> __m256i {
+        if target == IntTarget::U32Vector {
+            let two_31 = _mm256_set1_ps(2147483648.0);
+            let high = _mm256_cmp_ps::<_CMP_GE_OQ>(x, two_31); // false for NaN
+            let shifted = _mm256_sub_ps(x, _mm256_and_ps(high, two_31));
+            _mm256_xor_si256(_mm256_cvttps_epi32(shifted), _mm256_and_si256(_mm256_castps_si256(high), _mm256_set1_epi32(i32::MIN)))
+        } else {
+            _mm256_cvttps_epi32(x)
+        }
+    }
+
+    #[inline(always)]
+    fn load(chunk: &[u8]) -> __m256 {
+        assert!(chunk.len() >= 32);
+        // SAFETY: `chunk` has at least 32 readable bytes (checked above); the load is unaligned.
+        unsafe { _mm256_loadu_ps(chunk.as_ptr().cast()) }
+    }
+
+    /// Converts whole groups of 8 elements; returns how many elements it did.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn f32_to_int(src: &[u8], dst: &mut [u8], step: F32Step, target: IntTarget) -> usize {
+        let out = 8 * target.size();
+        let groups = (src.len() / 32).min(dst.len() / out);
+        for (s, d) in src.chunks_exact(32).zip(dst.chunks_exact_mut(out)).take(groups) {
+            let v = convert(target, apply(step, load(s)));
+            match target {
+                IntTarget::Bits8 => {
+                    // Sign-extend the low byte of each lane, so that the saturating packs keep it as is.
+                    let low = _mm256_srai_epi32::<24>(_mm256_slli_epi32::<24>(v));
+                    let words = _mm_packs_epi32(_mm256_castsi256_si128(low), _mm256_extracti128_si256::<1>(low));
+                    d.copy_from_slice(&_mm_cvtsi128_si64(_mm_packs_epi16(words, words)).to_le_bytes());
+                }
+                IntTarget::Bits16 => {
+                    let low = _mm256_srai_epi32::<16>(_mm256_slli_epi32::<16>(v));
+                    let words = _mm_packs_epi32(_mm256_castsi256_si128(low), _mm256_extracti128_si256::<1>(low));
+                    assert!(d.len() >= 16);
+                    // SAFETY: `d` has at least 16 writable bytes (checked above); the store is unaligned.
+                    unsafe { _mm_storeu_si128(d.as_mut_ptr().cast(), words) }
+                }
+                IntTarget::I32 | IntTarget::U32Vector => {
+                    assert!(d.len() >= 32);
+                    // SAFETY: `d` has at least 32 writable bytes (checked above); the store is unaligned.
+                    unsafe { _mm256_storeu_si256(d.as_mut_ptr().cast(), v) }
+                }
+            }
+        }
+        groups * 8
+    }
+
+    /// [`super::f32_shift_scale_rint`] on whole groups of 8; returns how many elements it did.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn f32_shift_scale_rint(src: &[u8], dst: &mut [u8], offset: f32, scale: f32) -> usize {
+        let groups = src.len().min(dst.len()) / 32;
+        let step = F32Step::ShiftScaleRint { offset, scale };
+        for (s, d) in src.chunks_exact(32).zip(dst.chunks_exact_mut(32)) {
+            let v = apply(step, load(s));
+            assert!(d.len() >= 32);
+            // SAFETY: `d` has at least 32 writable bytes (checked above); the store is unaligned.
+            unsafe { _mm256_storeu_ps(d.as_mut_ptr().cast(), v) }
+        }
+        groups * 8
     }
 }
 
