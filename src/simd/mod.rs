@@ -13,6 +13,7 @@
 
 pub(crate) mod bswap;
 pub(crate) mod cast;
+pub(crate) mod shuffle;
 
 /// Whether AVX2 is there (x86-64 only; std caches the answer of the first call).
 #[cfg(all(target_arch = "x86_64", not(miri)))]
@@ -33,7 +34,6 @@ pub(crate) mod testing {
             self.0 ^= self.0 >> 27;
             self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
         }
-        #[allow(dead_code)] // used by the byte-permutation kernels' tests
         pub fn bytes(&mut self, len: usize) -> Vec<u8> {
             (0..len).map(|_| self.next() as u8).collect()
         }
