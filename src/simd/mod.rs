@@ -13,6 +13,7 @@
 
 pub(crate) mod bswap;
 pub(crate) mod cast;
+pub(crate) mod packbits;
 pub(crate) mod shuffle;
 
 /// Whether AVX2 is there (x86-64 only; std caches the answer of the first call).
