@@ -964,6 +964,7 @@ mod tests {
                 let x = match step {
                     F32Step::Identity => x,
                     F32Step::ShiftScaleRint { offset, scale } => Element::rint(x.sub(offset).mul(scale)),
+                    F32Step::ScaleRintDivide { scale } => Element::rint(scale.mul(x)).div(scale),
                 };
                 assert_eq!(D::load(d), D::from_wide(Wide::Single(x), true), "element {i}: {x:?} ({:#010x}), {step:?}", x.to_bits());
             }
@@ -971,7 +972,13 @@ mod tests {
         let mut rng = crate::simd::testing::Rng(99);
         for count in [0, 1, 4, 5, 13, 2000] {
             let src: Vec<u8> = (0..count).flat_map(|_| rng.f32_value().to_le_bytes()).collect();
-            for step in [F32Step::Identity, F32Step::ShiftScaleRint { offset: 1.5, scale: 1000.0 }, F32Step::ShiftScaleRint { offset: 0.0, scale: 0.5 }] {
+            let steps = [
+                F32Step::Identity,
+                F32Step::ShiftScaleRint { offset: 1.5, scale: 1000.0 },
+                F32Step::ShiftScaleRint { offset: 0.0, scale: 0.5 },
+                F32Step::ScaleRintDivide { scale: 100.0 },
+            ];
+            for step in steps {
                 check::<i8>(&src, step);
                 check::<u8>(&src, step);
                 check::<i16>(&src, step);

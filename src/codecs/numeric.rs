@@ -26,7 +26,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::simd::cast::f32_shift_scale_rint;
+use crate::simd::cast::f32_map;
 use super::elements::{cast, f32_to_int_fast, F32Step, swap_copy, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
 use super::{check_decoded_size, config_map, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
@@ -589,7 +589,7 @@ fn fso_encode<D: Element, A: Element>(src: &[u8], dst: &mut [u8], offset: PyScal
             // The same computation in float32 by the SIMD kernels, where they handle `A`.
             let (offset, scale) = (offset.to_wide().to_f64() as f32, scale.to_wide().to_f64() as f32);
             if A::KIND == Kind::F32 {
-                f32_shift_scale_rint(src, dst, offset, scale);
+                f32_map(src, dst, F32Step::ShiftScaleRint { offset, scale });
                 return;
             }
             let (src_vec, src_tail) = src.split_at(split * D::SIZE);
@@ -677,6 +677,11 @@ fn fso_decode<A: Element, D: Element>(src: &[u8], dst: &mut [u8], offset: PyScal
 
 /// `np.around(scale * arr) / scale` in `dtype`, then `.astype(astype)`.
 fn quantize_encode<D: Element, A: Element>(src: &[u8], dst: &mut [u8], scale: f64) {
+    if D::KIND == Kind::F32 && A::KIND == Kind::F32 {
+        // The same computation in float32 by the SIMD kernels.
+        f32_map(src, dst, F32Step::ScaleRintDivide { scale: scale as f32 });
+        return;
+    }
     let scale = D::from_py_float(scale);
     let split = vector_lanes(src.len() / D::SIZE);
     fso_loop::<D, A>(src, dst, split, |x: D| scale.mul(x).rint().div(scale).to_wide());

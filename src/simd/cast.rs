@@ -14,6 +14,8 @@ pub enum F32Step {
     Identity,
     /// `rint((x - offset) * scale)` in float32: fixedscaleoffset's encode of a float32 array.
     ShiftScaleRint { offset: f32, scale: f32 },
+    /// `rint(scale * x) / scale` in float32: quantize's encode of a float32 array.
+    ScaleRintDivide { scale: f32 },
 }
 
 /// The integer type of the result, each with numpy's x86-64 conversion.
@@ -59,22 +61,22 @@ pub fn f32_to_int(src: &[u8], dst: &mut [u8], step: F32Step, target: IntTarget) 
     scalar_f32_to_int(&src[done * 4..count * 4], &mut dst[done * target.size()..count * target.size()], step, target);
 }
 
-/// `rint((x - offset) * scale)` of each little-endian float32 of `src` into `dst`, as many as both hold.
-pub fn f32_shift_scale_rint(src: &[u8], dst: &mut [u8], offset: f32, scale: f32) {
+/// `step` of each little-endian float32 of `src` into `dst` as float32, as many as both hold.
+pub fn f32_map(src: &[u8], dst: &mut [u8], step: F32Step) {
     let count = src.len().min(dst.len()) / 4;
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     let done = 0;
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     let done = if super::has_avx2() {
         // SAFETY: AVX2 is available (checked at run time just above).
-        unsafe { avx2::f32_shift_scale_rint(&src[..count * 4], &mut dst[..count * 4], offset, scale) }
+        unsafe { avx2::f32_map(&src[..count * 4], &mut dst[..count * 4], step) }
     } else {
         // SAFETY: SSE2 is part of the x86-64 baseline, always there.
-        unsafe { x86::f32_shift_scale_rint(&src[..count * 4], &mut dst[..count * 4], offset, scale) }
+        unsafe { x86::f32_map(&src[..count * 4], &mut dst[..count * 4], step) }
     };
     for (s, d) in src[done * 4..count * 4].chunks_exact(4).zip(dst[done * 4..count * 4].chunks_exact_mut(4)) {
         let x = f32::from_le_bytes(s.try_into().expect("4 bytes"));
-        d.copy_from_slice(&rint((x - offset) * scale).to_le_bytes());
+        d.copy_from_slice(&apply(step, x).to_le_bytes());
     }
 }
 
@@ -106,6 +108,7 @@ fn apply(step: F32Step, x: f32) -> f32 {
     match step {
         F32Step::Identity => x,
         F32Step::ShiftScaleRint { offset, scale } => rint((x - offset) * scale),
+        F32Step::ScaleRintDivide { scale } => rint(scale * x) / scale,
     }
 }
 
@@ -151,6 +154,10 @@ mod x86 {
         match step {
             F32Step::Identity => x,
             F32Step::ShiftScaleRint { offset, scale } => rint(_mm_mul_ps(_mm_sub_ps(x, _mm_set1_ps(offset)), _mm_set1_ps(scale))),
+            F32Step::ScaleRintDivide { scale } => {
+                let scale = _mm_set1_ps(scale);
+                _mm_div_ps(rint(_mm_mul_ps(scale, x)), scale)
+            }
         }
     }
 
@@ -204,11 +211,10 @@ mod x86 {
         groups * 4
     }
 
-    /// [`super::f32_shift_scale_rint`] on whole groups of 4; returns how many elements it did.
+    /// [`super::f32_map`] on whole groups of 4; returns how many elements it did.
     #[target_feature(enable = "sse2")]
-    pub(super) fn f32_shift_scale_rint(src: &[u8], dst: &mut [u8], offset: f32, scale: f32) -> usize {
+    pub(super) fn f32_map(src: &[u8], dst: &mut [u8], step: F32Step) -> usize {
         let groups = src.len().min(dst.len()) / 16;
-        let step = F32Step::ShiftScaleRint { offset, scale };
         for (s, d) in src.chunks_exact(16).zip(dst.chunks_exact_mut(16)) {
             let v = apply(step, load(s));
             assert!(d.len() >= 16);
@@ -226,9 +232,9 @@ mod avx2 {
     use super::{F32Step, IntTarget};
     use std::arch::x86_64::*;
 
-    /// `rint((x - offset) * scale)`. `vroundps` to nearest even gives what [`super::rint`] gives: the same
-    /// value for every number (-0.0 included), and any NaN it sees is quiet already (the subtraction
-    /// quiets a signalling NaN), which it returns unchanged, as `rint` does.
+    /// [`super::apply`]. `vroundps` to nearest even gives what [`super::rint`] gives: the same value for
+    /// every number (-0.0 included), and any NaN it sees is quiet already (the subtraction or
+    /// multiplication before it quiets a signalling NaN), which it returns unchanged, as `rint` does.
     #[inline]
     #[target_feature(enable = "avx2")]
     fn apply(step: F32Step, x: __m256) -> __m256 {
@@ -237,6 +243,11 @@ mod avx2 {
             F32Step::ShiftScaleRint { offset, scale } => {
                 let scaled = _mm256_mul_ps(_mm256_sub_ps(x, _mm256_set1_ps(offset)), _mm256_set1_ps(scale));
                 _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(scaled)
+            }
+            F32Step::ScaleRintDivide { scale } => {
+                let scale = _mm256_set1_ps(scale);
+                let scaled = _mm256_mul_ps(scale, x);
+                _mm256_div_ps(_mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(scaled), scale)
             }
         }
     }
@@ -293,11 +304,10 @@ mod avx2 {
         groups * 8
     }
 
-    /// [`super::f32_shift_scale_rint`] on whole groups of 8; returns how many elements it did.
+    /// [`super::f32_map`] on whole groups of 8; returns how many elements it did.
     #[target_feature(enable = "avx2")]
-    pub(super) fn f32_shift_scale_rint(src: &[u8], dst: &mut [u8], offset: f32, scale: f32) -> usize {
+    pub(super) fn f32_map(src: &[u8], dst: &mut [u8], step: F32Step) -> usize {
         let groups = src.len().min(dst.len()) / 32;
-        let step = F32Step::ShiftScaleRint { offset, scale };
         for (s, d) in src.chunks_exact(32).zip(dst.chunks_exact_mut(32)) {
             let v = apply(step, load(s));
             assert!(d.len() >= 32);
@@ -317,11 +327,14 @@ mod tests {
         (0..count).flat_map(|_| rng.f32_value().to_le_bytes()).collect()
     }
 
-    const STEPS: [F32Step; 4] = [
+    const STEPS: [F32Step; 7] = [
         F32Step::Identity,
         F32Step::ShiftScaleRint { offset: 0.0, scale: 2.0 },
         F32Step::ShiftScaleRint { offset: 1.5, scale: 1000.0 },
         F32Step::ShiftScaleRint { offset: -3.25, scale: 0.1 },
+        F32Step::ScaleRintDivide { scale: 1000.0 },
+        F32Step::ScaleRintDivide { scale: 0.01 },
+        F32Step::ScaleRintDivide { scale: f32::INFINITY },
     ];
 
     #[test]
@@ -342,18 +355,14 @@ mod tests {
     }
 
     #[test]
-    fn shift_scale_rint_equals_the_scalar_version() {
+    fn float_maps_equal_the_scalar_version() {
         let mut rng = Rng(12345);
         for count in [0, 1, 3, 4, 5, 9, 1000, 1027] {
             let src = random_f32s(&mut rng, count);
-            for step in &STEPS[1..] {
-                let F32Step::ShiftScaleRint { offset, scale } = *step else { unreachable!() };
+            for step in STEPS {
                 let mut fast = vec![0xaa; count * 4];
-                f32_shift_scale_rint(&src, &mut fast, offset, scale);
-                let slow: Vec<u8> = src
-                    .chunks_exact(4)
-                    .flat_map(|c| rint((f32::from_le_bytes(c.try_into().unwrap()) - offset) * scale).to_bits().to_le_bytes())
-                    .collect();
+                f32_map(&src, &mut fast, step);
+                let slow: Vec<u8> = src.chunks_exact(4).flat_map(|c| apply(step, f32::from_le_bytes(c.try_into().unwrap())).to_bits().to_le_bytes()).collect();
                 assert_eq!(fast, slow, "{count} elements, {step:?}");
             }
         }
