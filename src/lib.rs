@@ -5,6 +5,8 @@
 //! - [`codecs`]: the pure, safe Rust core. One module per codec family, the [`codecs::Codec`] trait and the
 //!   registry that maps numcodecs' `codec_id`s (and Zarr v3 names) to constructors.
 //! - `sys`: thin safe wrappers over the C libraries we link (blosc), the only unsafe outside the FFI.
+//! - `simd`: x86-64 SIMD kernels (numpy's float -> integer casts, byte swaps) behind safe slice functions,
+//!   each with a scalar fallback; the codecs call them where they pay.
 //! - `ffi`: the exported `extern "C"` functions; the only place that handles raw pointers from C.
 //!
 //! Rust users start with [`codecs::codec_from_json`]:
@@ -23,5 +25,8 @@ pub mod codecs;
 pub mod ffi;
 /// cbindgen:ignore
 mod sys;
+/// cbindgen:ignore
+/// (x86-64 SIMD kernels behind safe functions, for the filters in `codecs`, which forbid unsafe.)
+mod simd;
 
 pub use codecs::{codec_from_config, codec_from_json, register_codec, ArrayInfo, Codec, DType, Error, ErrorKind, Result};

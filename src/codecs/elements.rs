@@ -5,7 +5,7 @@
 //! Kernels are generic over an [`Element`] and monomorphised per type (the [`with_element!`] macro picks the
 //! type from a runtime [`Kind`]), so each loop is a plain `chunks_exact` + `from_le_bytes` loop that the
 //! compiler vectorises. They work on little-endian bytes only: big-endian data is byte-swapped before and
-//! after (see [`to_little_endian`], [`swap_in_place`]).
+//! after (see [`to_little_endian`], [`swap_in_place`], [`swap_copy`]; AVX2 in `crate::simd::bswap`).
 //!
 //! What numpy does that plain Rust does not:
 //! - float16 (`F16`) arithmetic goes through float32 and rounds back (numpy's `npy_half` loops), and the
@@ -20,6 +20,9 @@
 //! - Integer arithmetic wraps; bool `-` does not exist (numpy raises) and np.diff of bools is `!=`.
 
 use std::borrow::Cow;
+
+pub use crate::simd::cast::F32Step;
+use crate::simd::cast::{f32_to_int, IntTarget};
 
 /// The numeric dtypes the filters handle (numpy kind + itemsize); byte order is kept separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -845,28 +848,22 @@ pub fn double_to_half_bits(d: u64) -> u16 {
 /// into a copy.
 pub fn to_little_endian(bytes: &[u8], itemsize: usize, big_endian: bool) -> Cow<'_, [u8]> {
     if big_endian && itemsize > 1 {
-        let mut copy = bytes.to_vec();
-        swap_in_place(&mut copy, itemsize);
+        let mut copy = vec![0u8; bytes.len()];
+        swap_copy(bytes, &mut copy, itemsize);
         Cow::Owned(copy)
     } else {
         Cow::Borrowed(bytes)
     }
 }
 
-/// Reverses the bytes of every `itemsize`-byte element of `bytes`.
+/// Reverses the bytes of every `itemsize`-byte element (2, 4 or 8 bytes) of `bytes`.
 pub fn swap_in_place(bytes: &mut [u8], itemsize: usize) {
-    match itemsize {
-        2 => bytes.chunks_exact_mut(2).for_each(|c| c.swap(0, 1)),
-        4 => bytes.chunks_exact_mut(4).for_each(|c| {
-            let v = u32::from_le_bytes(c.try_into().expect("4 bytes"));
-            c.copy_from_slice(&v.to_be_bytes());
-        }),
-        8 => bytes.chunks_exact_mut(8).for_each(|c| {
-            let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            c.copy_from_slice(&v.to_be_bytes());
-        }),
-        _ => {}
-    }
+    crate::simd::bswap::swap_in_place(bytes, itemsize);
+}
+
+/// `dst` = `src` with the bytes of every `itemsize`-byte element (2, 4 or 8 bytes) reversed, in one pass.
+pub fn swap_copy(src: &[u8], dst: &mut [u8], itemsize: usize) {
+    crate::simd::bswap::swap_copy(src, dst, itemsize);
 }
 
 // ---- the elementwise kernels ---------------------------------------------------------------------------
@@ -875,6 +872,21 @@ pub fn swap_in_place(bytes: &mut [u8], itemsize: usize) {
 #[inline]
 pub fn vector_lanes(count: usize) -> usize {
     count - count % 4
+}
+
+/// `dst` = `step` of each float32 of `src`, cast to `D` as numpy's vectorised loop does (the caller passes
+/// only elements of that part, see [`vector_lanes`]), by the SIMD kernels of `crate::simd::cast`; false,
+/// with nothing written, when they do not handle `D` (64-bit integers, bool, floats).
+pub fn f32_to_int_fast<D: Element>(src: &[u8], dst: &mut [u8], step: F32Step) -> bool {
+    let target = match D::KIND {
+        Kind::I8 | Kind::U8 => IntTarget::Bits8,
+        Kind::I16 | Kind::U16 => IntTarget::Bits16,
+        Kind::I32 => IntTarget::I32,
+        Kind::U32 => IntTarget::U32Vector,
+        _ => return false,
+    };
+    f32_to_int(src, dst, step, target);
+    true
 }
 
 /// `dst = src.astype(D)` over little-endian bytes; `dst` holds exactly as many elements as `src`.
@@ -888,8 +900,10 @@ pub fn cast<S: Element, D: Element>(src: &[u8], dst: &mut [u8]) {
     let split = vector_lanes(count);
     let (src_vec, src_tail) = src.split_at(split * S::SIZE);
     let (dst_vec, dst_tail) = dst.split_at_mut(split * D::SIZE);
-    for (s, d) in src_vec.chunks_exact(S::SIZE).zip(dst_vec.chunks_exact_mut(D::SIZE)) {
-        D::from_wide(S::load(s).to_wide(), true).store(d);
+    if !(S::KIND == Kind::F32 && f32_to_int_fast::<D>(src_vec, dst_vec, F32Step::Identity)) {
+        for (s, d) in src_vec.chunks_exact(S::SIZE).zip(dst_vec.chunks_exact_mut(D::SIZE)) {
+            D::from_wide(S::load(s).to_wide(), true).store(d);
+        }
     }
     for (s, d) in src_tail.chunks_exact(S::SIZE).zip(dst_tail.chunks_exact_mut(D::SIZE)) {
         D::from_wide(S::load(s).to_wide(), false).store(d);
@@ -937,6 +951,45 @@ mod tests {
         assert_eq!(u64::from_wide(Wide::Double(1.8e19), false), 18000000000000000000);
         assert_eq!(u64::from_wide(Wide::Double(-1.5), false), u64::MAX);
         assert_eq!(i64::from_wide(Wide::Double(1e19), false), i64::MIN);
+    }
+
+    /// The SIMD casts (crate::simd::cast) against this module's scalar definitions, which the fixtures pin.
+    #[test]
+    fn simd_float32_casts_equal_the_scalar_casts() {
+        fn check<D: Element + PartialEq + std::fmt::Debug>(src: &[u8], step: F32Step) {
+            let mut fast = vec![0u8; src.len() / 4 * D::SIZE];
+            assert!(f32_to_int_fast::<D>(src, &mut fast, step));
+            for (i, (s, d)) in src.chunks_exact(4).zip(fast.chunks_exact(D::SIZE)).enumerate() {
+                let x = f32::load(s);
+                let x = match step {
+                    F32Step::Identity => x,
+                    F32Step::ShiftScaleRint { offset, scale } => Element::rint(x.sub(offset).mul(scale)),
+                    F32Step::ScaleRintDivide { scale } => Element::rint(scale.mul(x)).div(scale),
+                };
+                assert_eq!(D::load(d), D::from_wide(Wide::Single(x), true), "element {i}: {x:?} ({:#010x}), {step:?}", x.to_bits());
+            }
+        }
+        let mut rng = crate::simd::testing::Rng(99);
+        for count in [0, 1, 4, 5, 13, 2000] {
+            let src: Vec<u8> = (0..count).flat_map(|_| rng.f32_value().to_le_bytes()).collect();
+            let steps = [
+                F32Step::Identity,
+                F32Step::ShiftScaleRint { offset: 1.5, scale: 1000.0 },
+                F32Step::ShiftScaleRint { offset: 0.0, scale: 0.5 },
+                F32Step::ScaleRintDivide { scale: 100.0 },
+            ];
+            for step in steps {
+                check::<i8>(&src, step);
+                check::<u8>(&src, step);
+                check::<i16>(&src, step);
+                check::<u16>(&src, step);
+                check::<i32>(&src, step);
+                check::<u32>(&src, step);
+            }
+            let mut bytes = vec![0u8; count * 8];
+            assert!(!f32_to_int_fast::<i64>(&src, &mut bytes, F32Step::Identity), "64-bit targets stay scalar");
+            assert!(bytes.iter().all(|&b| b == 0));
+        }
     }
 
     #[test]

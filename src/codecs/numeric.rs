@@ -26,7 +26,8 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::elements::{cast, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
+use crate::simd::cast::f32_map;
+use super::elements::{cast, f32_to_int_fast, F32Step, swap_copy, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
 use super::{check_decoded_size, config_map, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 /// Codec ids this module provides.
@@ -351,9 +352,10 @@ impl NumericFilter {
         let out = dst.get_mut(..out_len).ok_or_else(|| Error::buffer_too_small(out_len, capacity))?;
         if from.kind == to.kind && self.is_plain_cast(from) {
             // Same element type: a copy, byte-swapped when the byte orders differ (one pass).
-            out.copy_from_slice(src);
             if from.big_endian != to.big_endian {
-                swap_in_place(out, to.size());
+                swap_copy(src, out, to.size());
+            } else {
+                out.copy_from_slice(src);
             }
             return Ok(out_len);
         }
@@ -582,7 +584,22 @@ fn fso_encode<D: Element, A: Element>(src: &[u8], dst: &mut [u8], offset: PyScal
     if D::KIND.is_float() {
         let offset = D::from_py_float(offset.to_f64());
         let scale = D::from_py_float(scale.to_f64());
-        fso_loop::<D, A>(src, dst, split, |x: D| x.sub(offset).mul(scale).rint().to_wide());
+        let compute = |x: D| x.sub(offset).mul(scale).rint().to_wide();
+        if D::KIND == Kind::F32 {
+            // The same computation in float32 by the SIMD kernels, where they handle `A`.
+            let (offset, scale) = (offset.to_wide().to_f64() as f32, scale.to_wide().to_f64() as f32);
+            if A::KIND == Kind::F32 {
+                f32_map(src, dst, F32Step::ShiftScaleRint { offset, scale });
+                return;
+            }
+            let (src_vec, src_tail) = src.split_at(split * D::SIZE);
+            let (dst_vec, dst_tail) = dst.split_at_mut(split * A::SIZE);
+            if f32_to_int_fast::<A>(src_vec, dst_vec, F32Step::ShiftScaleRint { offset, scale }) {
+                fso_loop::<D, A>(src_tail, dst_tail, 0, compute);
+                return;
+            }
+        }
+        fso_loop::<D, A>(src, dst, split, compute);
         return;
     }
     // The integer array's value after `- offset` in the array's own integer type (int64 for bool).
@@ -660,6 +677,11 @@ fn fso_decode<A: Element, D: Element>(src: &[u8], dst: &mut [u8], offset: PyScal
 
 /// `np.around(scale * arr) / scale` in `dtype`, then `.astype(astype)`.
 fn quantize_encode<D: Element, A: Element>(src: &[u8], dst: &mut [u8], scale: f64) {
+    if D::KIND == Kind::F32 && A::KIND == Kind::F32 {
+        // The same computation in float32 by the SIMD kernels.
+        f32_map(src, dst, F32Step::ScaleRintDivide { scale: scale as f32 });
+        return;
+    }
     let scale = D::from_py_float(scale);
     let split = vector_lanes(src.len() / D::SIZE);
     fso_loop::<D, A>(src, dst, split, |x: D| scale.mul(x).rint().div(scale).to_wide());

@@ -141,22 +141,30 @@ const MAX_SPLIT_SIZE: usize = 16;
 /// to split, down to single bytes. Splitting 2-, 4-, 8- and 16-byte units is a straight loop of integer
 /// shifts and truncations that the compiler vectorises, so a 4-byte shuffle is two fast passes over the
 /// data instead of one pass of scattered byte stores. Other sizes take the direct byte loop.
+///
+/// For 8- and 16-byte elements the halving takes 3-4 passes through scratch memory; the SIMD kernel
+/// (`crate::simd::shuffle`) transposes blocks of 16 elements in registers instead, and the halving
+/// does the elements it leaves (the last `n % 16`, or all of them where it does not exist).
 fn shuffle(src: &[u8], dst: &mut [u8], size: usize) {
     let n = src.len() / size;
+    let done = crate::simd::shuffle::shuffle_blocks(src, dst, size);
+    let rest = &src[done * size..];
     let mut planes: Vec<&mut [u8]> = dst.chunks_exact_mut(n).collect();
-    let mut scratch = vec![0u8; SCRATCH.min(2 * src.len())];
-    for (tile_index, tile) in src.chunks(TILE.saturating_mul(size)).enumerate() {
-        split_planes(tile, size, &mut planes, tile_index * TILE, &mut scratch);
+    let mut scratch = vec![0u8; SCRATCH.min(2 * rest.len())];
+    for (tile_index, tile) in rest.chunks(TILE.saturating_mul(size)).enumerate() {
+        split_planes(tile, size, &mut planes, done + tile_index * TILE, &mut scratch);
     }
 }
 
 /// The inverse of [`shuffle`].
 fn unshuffle(src: &[u8], dst: &mut [u8], size: usize) {
     let n = src.len() / size;
+    let done = crate::simd::shuffle::unshuffle_blocks(src, dst, size);
     let planes: Vec<&[u8]> = src.chunks_exact(n).collect();
-    let mut scratch = vec![0u8; SCRATCH.min(2 * src.len())];
-    for (tile_index, tile) in dst.chunks_mut(TILE.saturating_mul(size)).enumerate() {
-        merge_planes(&planes, tile_index * TILE, tile, size, &mut scratch);
+    let rest = &mut dst[done * size..];
+    let mut scratch = vec![0u8; SCRATCH.min(2 * rest.len())];
+    for (tile_index, tile) in rest.chunks_mut(TILE.saturating_mul(size)).enumerate() {
+        merge_planes(&planes, done + tile_index * TILE, tile, size, &mut scratch);
     }
 }
 
