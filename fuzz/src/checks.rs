@@ -427,7 +427,9 @@ pub fn config(data: &[u8]) {
     unsafe { numcodecs_bytes_free(out, out_len) };
     let decoded = codec.decode_alloc(&encoded).unwrap_or_else(|s| panic!("{printed}: decoding its own encoding: {s:?}: {}", last_error()));
     // Lossy codecs (also inside a chain) give an approximation; the others the probe itself.
-    let lossy = LOSSY_IDS.iter().any(|id| printed.contains(&format!(r#""id":"{id}""#)) || printed.contains(&format!(r#""name":"numcodecs.{id}""#)));
+    // Boolean dtypes too: numpy keeps any non-zero byte as True, but its arithmetic and casts give 1.
+    let lossy = printed.contains("|b1")
+        || LOSSY_IDS.iter().any(|id| printed.contains(&format!(r#""id":"{id}""#)) || printed.contains(&format!(r#""name":"numcodecs.{id}""#)));
     if !lossy {
         assert!(decoded == probe, "{printed}: round trip changed the data");
     }
@@ -613,7 +615,15 @@ pub fn items(data: &[u8]) {
                 let status = unsafe { numcodecs_encode_json_items(codec.0, text.as_ptr().cast(), text.len(), &mut out, &mut out_len) };
                 assert_eq!(status, NUMCODECS_OK, "{what}: the bridge's own JSON is refused: {}", last_error());
                 let encoded = take_bytes(out, out_len);
-                assert_eq!(decode_item_list(&codec, &encoded, &what).as_ref(), Ok(items), "{what}: JSON round trip changed the items");
+                // JSON cannot carry NaN payloads ("NaN" is one value), so the property is on the JSON:
+                // bytes written from it decode to the same JSON text, and to as many items of the same sizes.
+                let again = decode_item_list(&codec, &encoded, &what).unwrap_or_else(|s| panic!("{what}: bytes from the bridge's JSON do not decode: {s:?}"));
+                assert_eq!(again.iter().map(Vec::len).collect::<Vec<_>>(), items.iter().map(Vec::len).collect::<Vec<_>>(), "{what}: JSON round trip changed the item sizes");
+                let (mut json2, mut json2_len) = (ptr::null_mut(), 0usize);
+                // SAFETY: live slices and out-parameters.
+                let status = unsafe { numcodecs_decode_json_items(codec.0, encoded.as_ptr().cast(), encoded.len(), &mut json2, &mut json2_len) };
+                assert_eq!(status, NUMCODECS_OK, "{what}: decoding the bridge's own bytes to JSON: {}", last_error());
+                assert_eq!(take_bytes(json2.cast(), json2_len), text, "{what}: JSON -> bytes -> JSON changed the text");
             }
         }
         Err(_) => assert_ne!(status, NUMCODECS_OK, "{what}: the JSON bridge decoded what decode_items refused"),
