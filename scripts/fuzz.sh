@@ -67,7 +67,8 @@ for target in "${targets[@]}"; do
   started=$(date +%s)
   malloc_limit_mb=2048
   [ "$target" = decode ] && malloc_limit_mb=512
-  cargo +nightly fuzz run "$target" -- \
+  # NUMCODECS_FUZZ_SEED fixes libFuzzer's random seed (test.sh's smoke: the same mutations on every run).
+  cargo +nightly fuzz run "$target" -- ${NUMCODECS_FUZZ_SEED:+-seed="$NUMCODECS_FUZZ_SEED"} \
     -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb="$malloc_limit_mb" -timeout=30 -print_final_stats=1 \
     >"$log" 2>&1
   rc=$?

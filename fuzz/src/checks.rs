@@ -118,7 +118,8 @@ impl Handle {
         let mut size = 0xDEAD_BEEF_usize;
         // SAFETY: live slice and out-parameter.
         let status = unsafe { numcodecs_decoded_size(self.0, src.as_ptr().cast(), src.len(), &mut size) };
-        expect_status(status, &[NUMCODECS_OK, NUMCODECS_SIZE_UNKNOWN, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED], "decoded_size");
+        // UNSUPPORTED: a stream of a newer format version than the codec's library reads (pcodec).
+        expect_status(status, &[NUMCODECS_OK, NUMCODECS_SIZE_UNKNOWN, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED, NUMCODECS_UNSUPPORTED], "decoded_size");
         if status == NUMCODECS_OK {
             Ok(size)
         } else {
@@ -131,7 +132,7 @@ impl Handle {
         let (mut out, mut out_len) = (ptr::null_mut(), 0xDEAD_BEEF_usize);
         // SAFETY: live slice and out-parameters.
         let status = unsafe { numcodecs_decode_alloc(self.0, src.as_ptr().cast(), src.len(), &mut out, &mut out_len) };
-        expect_status(status, &[NUMCODECS_OK, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED], "decode_alloc");
+        expect_status(status, &[NUMCODECS_OK, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED, NUMCODECS_UNSUPPORTED], "decode_alloc");
         if status != NUMCODECS_OK {
             assert!(out.is_null() && out_len == 0xDEAD_BEEF, "decode_alloc: {status:?} but outputs were written");
             return Err(status);
@@ -153,7 +154,7 @@ impl Handle {
         let status = unsafe { numcodecs_decode(self.0, src.as_ptr().cast(), src.len(), dst.as_mut_ptr().cast(), cap, &mut dst_len) };
         expect_status(
             status,
-            &[NUMCODECS_OK, NUMCODECS_BUFFER_TOO_SMALL, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED],
+            &[NUMCODECS_OK, NUMCODECS_BUFFER_TOO_SMALL, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED, NUMCODECS_UNSUPPORTED],
             &format!("decode into {cap} bytes"),
         );
         assert!(dst[cap..].iter().all(|&b| b == CANARY), "decode into {cap} bytes ({status:?}) wrote past dst_cap");
@@ -428,7 +429,10 @@ pub fn config(data: &[u8]) {
     let decoded = codec.decode_alloc(&encoded).unwrap_or_else(|s| panic!("{printed}: decoding its own encoding: {s:?}: {}", last_error()));
     // Lossy codecs (also inside a chain) give an approximation; the others the probe itself.
     // Boolean dtypes too: numpy keeps any non-zero byte as True, but its arithmetic and casts give 1.
+    // And delta of floats: differences and their running sum round.
+    let float_delta = printed.contains("delta") && ["f2\"", "f4\"", "f8\"", "float"].iter().any(|f| printed.contains(f));
     let lossy = printed.contains("|b1")
+        || float_delta
         || LOSSY_IDS.iter().any(|id| printed.contains(&format!(r#""id":"{id}""#)) || printed.contains(&format!(r#""name":"numcodecs.{id}""#)));
     if !lossy {
         assert!(decoded == probe, "{printed}: round trip changed the data");
