@@ -395,7 +395,8 @@ pub fn config(data: &[u8]) {
     let codec = match Handle::from_json(data) {
         Ok(codec) => codec,
         Err(status) => {
-            expect_status(status, &[NUMCODECS_INVALID_CONFIG, NUMCODECS_UNKNOWN_CODEC], "from_json");
+            // UNSUPPORTED: configurations numcodecs accepts that we do not (e.g. datetime dtypes in the filters).
+            expect_status(status, &[NUMCODECS_INVALID_CONFIG, NUMCODECS_UNKNOWN_CODEC, NUMCODECS_UNSUPPORTED], "from_json");
             return;
         }
     };
