@@ -27,7 +27,7 @@
 #
 # Prints per target the executions, coverage (cov: edges, ft: features) and corpus size libFuzzer
 # reports, and exits non-zero if any target crashed, failed an assertion, timed out or ran out of memory;
-# the reproducer is in fuzz/artifacts/<target>/ (replay: cargo +nightly fuzz run TARGET FILE). Add it to
+# the reproducer is in fuzz/artifacts/<target>/ (replay: cargo +nightly fuzz run -O TARGET FILE). Add it to
 # tests/fuzz_regressions/<target>/ so tests/fuzz_regressions.rs replays it in the normal suite.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -51,11 +51,12 @@ fuzz/seed.sh || exit 2
 # read of a constant table in zstd_opt.c (ZSTD_selectBtGetAllMatches; the address is in the binary image,
 # not on the stack) as stack-use-after-scope. Turn that one GCC check off; every other ASan check stays.
 # .cargo/config.toml sets this variable for liblzma's feature macros and does not override it, so extend
-# its value. Export the same when running `cargo +nightly fuzz run` by hand, or cargo rebuilds everything.
+# its value. Export the same when running `cargo +nightly fuzz run -O` by hand, or cargo rebuilds everything.
 base_cflags=$(sed -n 's/^CFLAGS_x86_64_unknown_linux_gnu = "\(.*\)"$/\1/p' .cargo/config.toml)
 export CFLAGS_x86_64_unknown_linux_gnu="${CFLAGS_x86_64_unknown_linux_gnu:-$base_cflags} -fno-sanitize-address-use-after-scope"
-# One build for all targets (cheap when up to date).
-cargo +nightly fuzz build || { echo "fuzz.sh: build failed" >&2; exit 2; }
+# One build for all targets (cheap when up to date). -O: fuzz/Cargo.toml's release profile, not cargo-fuzz's
+# global -Cdebug-assertions, decides the checks (on everywhere but in pco's decoder; see fuzz/Cargo.toml).
+cargo +nightly fuzz build -O || { echo "fuzz.sh: build failed" >&2; exit 2; }
 
 logs=fuzz/logs
 mkdir -p "$logs"
@@ -68,7 +69,7 @@ for target in "${targets[@]}"; do
   malloc_limit_mb=2048
   [ "$target" = decode ] && malloc_limit_mb=512
   # NUMCODECS_FUZZ_SEED fixes libFuzzer's random seed (test.sh's smoke: the same mutations on every run).
-  cargo +nightly fuzz run "$target" -- ${NUMCODECS_FUZZ_SEED:+-seed="$NUMCODECS_FUZZ_SEED"} \
+  cargo +nightly fuzz run -O "$target" -- ${NUMCODECS_FUZZ_SEED:+-seed="$NUMCODECS_FUZZ_SEED"} \
     -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb="$malloc_limit_mb" -timeout=30 -print_final_stats=1 \
     >"$log" 2>&1
   rc=$?
