@@ -11,6 +11,12 @@
  *   immutable, so one codec may be used from many threads at once.
  * - Every failure throws numcodecs::error, which carries the numcodecs_status, the library's message
  *   (numcodecs_last_error()) and, for NUMCODECS_BUFFER_TOO_SMALL, the needed size when it is known.
+ * - Object codecs (vlen-utf8, vlen-bytes, vlen-array, and chains starting with one, such as a Zarr v2
+ *   string array's {"filters": [{"id": "vlen-utf8"}], "compressor": ...}) take items instead of an array:
+ *
+ *     numcodecs::codec strings(R"({"filters":[{"id":"vlen-utf8"}],"compressor":{"id":"zstd"}})");
+ *     std::vector<uint8_t> chunk = strings.encode_items(std::vector<std::string>{"foo", "", "b\u00e4r"});
+ *     std::vector<std::string> back = strings.decode_items(chunk.data(), chunk.size()).strings();
  *
  * Hand-written (not generated); it uses only the C API, so it works with the shared and the static library.
  */
@@ -125,6 +131,74 @@ private:
     std::vector<std::size_t> shape_;
 };
 
+/** The items an object codec decoded (numcodecs_decode_items): all items' bytes in one allocation plus
+ *  size() + 1 offsets. Owns the C handle (RAII, movable, not copyable); immutable, so readable from many
+ *  threads at once. */
+class items {
+public:
+    items() = default;
+    explicit items(numcodecs_items *handle) : handle_(handle) {}
+    items(items &&other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
+    items &operator=(items &&other) noexcept {
+        if (this != &other) {
+            numcodecs_items_free(handle_);
+            handle_ = other.handle_;
+            other.handle_ = nullptr;
+        }
+        return *this;
+    }
+    items(const items &) = delete;
+    items &operator=(const items &) = delete;
+    ~items() { numcodecs_items_free(handle_); }
+
+    /** The number of items (0 for an empty or moved-from object). */
+    std::size_t size() const noexcept { return numcodecs_items_count(handle_); }
+
+    /** Item i as (pointer, length), valid while this object lives; throws for i >= size(). */
+    std::pair<const std::uint8_t *, std::size_t> operator[](std::size_t i) const {
+        const std::uint8_t *data = nullptr;
+        std::size_t len = 0;
+        detail::check(numcodecs_items_get(handle_, i, &data, &len));
+        return std::make_pair(data, len);
+    }
+
+    /** Item i copied into a string (text for vlen-utf8; any bytes, NULs included, otherwise). */
+    std::string str(std::size_t i) const {
+        std::pair<const std::uint8_t *, std::size_t> item = (*this)[i];
+        return std::string(reinterpret_cast<const char *>(item.first), item.second);
+    }
+
+    /** Every item copied into a string. */
+    std::vector<std::string> strings() const {
+        std::vector<std::string> out;
+        out.reserve(size());
+        for (std::size_t i = 0; i < size(); i++) out.push_back(str(i));
+        return out;
+    }
+
+    /** Arrow's layout without copying: item i is data()[offsets()[i]] .. data()[offsets()[i + 1]]. */
+    const std::uint8_t *data() const { return flat().data; }
+    const std::size_t *offsets() const { return flat().offsets; }
+    std::size_t data_size() const { return flat().data_len; }
+
+    /** The C handle (owned by this object). */
+    const numcodecs_items *get() const noexcept { return handle_; }
+
+private:
+    struct flat_view {
+        const std::uint8_t *data = nullptr;
+        std::size_t data_len = 0;
+        const std::size_t *offsets = nullptr;
+    };
+    flat_view flat() const {
+        flat_view view;
+        detail::check(numcodecs_items_flat(handle_, &view.data, &view.data_len, &view.offsets));
+        return view;
+    }
+
+    numcodecs_items *handle_ = nullptr;
+};
+
 /** A codec created from its numcodecs JSON configuration; see numcodecs_codec_from_json. */
 class codec {
 public:
@@ -237,6 +311,52 @@ public:
         return encode(src.data(), src.size(), info);
     }
     std::vector<std::uint8_t> decode(const std::vector<std::uint8_t> &src) const { return decode(src.data(), src.size()); }
+
+    /** Object codecs: encodes a container of items, each with data() and size() (std::string,
+     *  std::vector<uint8_t>, ...): UTF-8 text for vlen-utf8, any bytes for vlen-bytes, a vlen-array's raw
+     *  elements. Byte codecs throw NUMCODECS_UNSUPPORTED. */
+    template <typename Container>
+    std::vector<std::uint8_t> encode_items(const Container &source) const {
+        std::vector<const std::uint8_t *> pointers;
+        std::vector<std::size_t> lens;
+        pointers.reserve(source.size());
+        lens.reserve(source.size());
+        for (const auto &item : source) {
+            pointers.push_back(reinterpret_cast<const std::uint8_t *>(item.data()));
+            lens.push_back(item.size() * sizeof(*item.data()));
+        }
+        detail::owned_bytes encoded;
+        detail::check(numcodecs_encode_items_alloc(handle_, pointers.empty() ? nullptr : pointers.data(),
+                                                   lens.empty() ? nullptr : lens.data(), pointers.size(), &encoded.ptr,
+                                                   &encoded.len));
+        return encoded.to_vector();
+    }
+
+    /** Object codecs: decodes a chunk into its items. */
+    items decode_items(const void *src, std::size_t src_len) const {
+        numcodecs_items *handle = nullptr;
+        detail::check(numcodecs_decode_items(handle_, src, src_len, &handle));
+        return items(handle);
+    }
+    items decode_items(const std::vector<std::uint8_t> &src) const { return decode_items(src.data(), src.size()); }
+
+    /** Object codecs: encodes a JSON array of items (strings, null, numbers, {"b64": ...} bytes, lists for
+     *  vlen-array); see numcodecs_encode_json_items. */
+    std::vector<std::uint8_t> encode_json_items(const std::string &json) const {
+        detail::owned_bytes encoded;
+        detail::check(numcodecs_encode_json_items(handle_, json.data(), json.size(), &encoded.ptr, &encoded.len));
+        return encoded.to_vector();
+    }
+
+    /** Object codecs: decodes a chunk into a compact JSON array of its items. */
+    std::string decode_json_items(const void *src, std::size_t src_len) const {
+        char *text = nullptr;
+        std::size_t len = 0;
+        detail::check(numcodecs_decode_json_items(handle_, src, src_len, &text, &len));
+        std::string json(text, len);
+        numcodecs_bytes_free(reinterpret_cast<std::uint8_t *>(text), len);
+        return json;
+    }
 
 private:
     numcodecs_codec *handle_ = nullptr;

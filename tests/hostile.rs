@@ -312,9 +312,12 @@ const OBJECT_CONFIGS: &[&str] = &[r#"{"id":"vlen-utf8"}"#, r#"{"id":"vlen-bytes"
 fn decode_items_checked(codec: &Codec, input: &[u8], what: &str) -> Option<usize> {
     let mut handle = ptr::null_mut();
     let status = unsafe { numcodecs_decode_items(codec.0, input.as_ptr().cast(), input.len(), &mut handle) };
+    let mut decoded_data_len = 0;
     let count = match status {
         NUMCODECS_OK => {
             let count = unsafe { numcodecs_items_count(handle) };
+            let (mut data, mut offsets) = (ptr::null(), ptr::null());
+            assert_eq!(unsafe { numcodecs_items_flat(handle, &mut data, &mut decoded_data_len, &mut offsets) }, NUMCODECS_OK);
             unsafe { numcodecs_items_free(handle) };
             Some(count)
         }
@@ -324,10 +327,12 @@ fn decode_items_checked(codec: &Codec, input: &[u8], what: &str) -> Option<usize
         }
         other => panic!("{what}: unexpected status {other:?}: {}", last_error()),
     };
-    // Decoded data is never larger than the input, and there are never more items than input bytes / 4.
-    let mut data = vec![CANARY; input.len() + SLACK];
-    let mut offsets = vec![usize::MAX; input.len() / 4 + 1 + SLACK];
-    let (data_cap, offsets_cap) = (input.len(), input.len() / 4 + 1);
+    // An item codec's decoded data is never larger than its input, and there are never more items than
+    // input bytes / 4; a chain's compressor expands, so the buffers grow to what decode_items gave.
+    let data_cap = input.len().max(decoded_data_len);
+    let offsets_cap = input.len() / 4 + 1 + count.unwrap_or(0);
+    let mut data = vec![CANARY; data_cap + SLACK];
+    let mut offsets = vec![usize::MAX; offsets_cap + SLACK];
     let (mut n, mut len) = (usize::MAX, usize::MAX);
     let flat = unsafe {
         numcodecs_decode_flat(codec.0, input.as_ptr().cast(), input.len(), data.as_mut_ptr(), data_cap, offsets.as_mut_ptr(), offsets_cap, &mut n, &mut len)
@@ -431,16 +436,23 @@ fn object_codec_arguments_are_checked() {
     assert_eq!(status, NUMCODECS_INVALID_ARGUMENT);
 }
 
+/// Chains that start with an object codec (Zarr v2 string arrays) take the item calls too.
+const OBJECT_CHAIN_CONFIGS: &[&str] = &[
+    r#"{"filters":[{"id":"vlen-utf8"}],"compressor":{"id":"zstd","level":1}}"#,
+    r#"[{"id":"vlen-bytes"},{"id":"crc32"},{"id":"zlib","level":1}]"#,
+];
+
 #[test]
 fn object_codec_bit_flips_and_truncations_never_crash() {
-    for config in OBJECT_CONFIGS {
+    for config in OBJECT_CONFIGS.iter().chain(OBJECT_CHAIN_CONFIGS) {
         let codec = codec(config);
         let owned: Vec<Vec<u8>> = (0..40u8).map(|i| (0..(i % 7) * 2).map(|j| b'a' + (i + j) % 26).collect()).collect();
         let items: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         let encoded = encode_items(&codec, &items);
         assert_eq!(decode_items_checked(&codec, &encoded, config), Some(items.len()));
         for cut in 0..encoded.len() {
-            // A prefix either fails or, when it ends exactly after an item... it cannot: the count says 40.
+            // A prefix either fails or, when it ends exactly after an item... it cannot: the count says 40
+            // (and the chains' compressors refuse truncated streams).
             assert_eq!(decode_items_checked(&codec, &encoded[..cut], &format!("{config}: cut {cut}")), None);
         }
         for bit in 0..encoded.len() * 8 {

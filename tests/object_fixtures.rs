@@ -1,5 +1,5 @@
-//! Object codecs (vlen-utf8, vlen-bytes, vlen-array) against the real numcodecs 0.16.6: every case in
-//! tests/fixtures/object_cases.json (written by `vlen_cases` in tests/fixtures/generate.py) goes through
+//! Object codecs (vlen-utf8, vlen-bytes, vlen-array, and chains that start with one) against the real numcodecs 0.16.6: every case in
+//! tests/fixtures/object_cases.json (written by `vlen_cases` and `object_pipeline_cases` in tests/fixtures/generate.py) goes through
 //! the exported C item APIs in all their shapes:
 //!
 //! - decode: `numcodecs_decode_items` (handle: count, get, flat view), `numcodecs_decoded_items_size` +
@@ -22,8 +22,8 @@ use numcodecs::Codec as _;
 use serde_json::Value;
 
 /// An emptied or truncated manifest must not pass.
-const MIN_CASES: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 7), ("vlen-array", 12)];
-const MIN_CORRUPT: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 6), ("vlen-array", 7)];
+const MIN_CASES: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 7), ("vlen-array", 12), ("pipeline", 6)];
+const MIN_CORRUPT: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 6), ("vlen-array", 7), ("pipeline", 1)];
 const MIN_INVALID_CONFIGS: usize = 8;
 const HUNDRED_K_CASES: &[&str] = &["vlen-utf8-100k", "vlen-bytes-100k"];
 
@@ -326,6 +326,6 @@ fn byte_calls_refuse_object_codecs_and_item_calls_refuse_byte_codecs() {
     let zlib = Codec::new(r#"{"id":"zlib"}"#).unwrap();
     let mut handle = ptr::null_mut();
     assert_eq!(unsafe { numcodecs_decode_items(zlib.0, src.as_ptr().cast(), 4, &mut handle) }, NUMCODECS_UNSUPPORTED);
-    assert!(last_error().contains("not an object codec"), "{}", last_error());
+    assert!(last_error().contains("neither an object codec nor a chain starting with one"), "{}", last_error());
     assert_eq!(unsafe { numcodecs_encode_items_alloc(zlib.0, ptr::null(), ptr::null(), 0, &mut out, &mut out_len) }, NUMCODECS_UNSUPPORTED);
 }

@@ -175,7 +175,8 @@ pub trait ObjectCodec: Send + Sync + fmt::Debug {
     /// What each item's bytes are.
     fn item_kind(&self) -> ItemKind;
 
-    /// The exact encoded size of `items`.
+    /// The encoded size of `items`: exact for an item codec; an upper bound for a chain whose item codec
+    /// is followed by a compressor (what a compressor writes is known only by compressing).
     fn encoded_items_len(&self, items: Items) -> Result<usize>;
 
     /// Encodes `items` into `dst`, returning the encoded length; [`ErrorKind::BufferTooSmall`](super::ErrorKind)

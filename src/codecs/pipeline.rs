@@ -36,7 +36,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::registry::codec_from_object;
-use super::{check_decoded_size, copy_into, ArrayInfo, Codec, Error, Result};
+use super::{check_decoded_size, copy_into, ArrayInfo, Codec, DType, DecodedItems, Error, ItemKind, Items, ObjectCodec, Result};
 
 /// The `codec_id()` of every pipeline (no numcodecs codec has this id).
 pub const PIPELINE_ID: &str = "pipeline";
@@ -170,13 +170,13 @@ impl Pipeline {
         Value::Array(steps.iter().map(Self::entry_json).collect())
     }
 
-    /// Runs `steps` (the first `steps.len()` steps of the chain) over `src`: their output and the array
-    /// the next step sees.
-    fn encode_steps<'a>(steps: &[Step], src: &'a [u8], info: &ArrayInfo) -> Result<(Cow<'a, [u8]>, ArrayInfo)> {
+    /// Runs `steps` (consecutive steps of the chain, `offset` being the index of the first of them) over
+    /// `src`: their output and the array the next step sees.
+    fn encode_steps<'a>(steps: &[Step], offset: usize, src: &'a [u8], info: &ArrayInfo) -> Result<(Cow<'a, [u8]>, ArrayInfo)> {
         let mut data = Cow::Borrowed(src);
         let mut info = info.clone();
         for (index, step) in steps.iter().enumerate() {
-            let context = in_step(index, step.codec.as_ref());
+            let context = in_step(offset + index, step.codec.as_ref());
             let next_info = step.codec.encoded_info(data.len(), &info).map_err(&context)?;
             let encoded = step.codec.encode(&data, &info).map_err(&context)?;
             // A filter that describes its output wrongly would make the next codec misread it.
@@ -187,6 +187,22 @@ impl Pipeline {
             info = next_info;
         }
         Ok((data, info))
+    }
+
+    /// The encode bound of `src_len` bytes of `info` through `steps` (consecutive steps of the chain from
+    /// index `offset`), and the array the last of them writes.
+    fn bound_steps(steps: &[Step], offset: usize, src_len: usize, info: &ArrayInfo) -> Result<(usize, ArrayInfo)> {
+        let mut len = src_len;
+        let mut info = info.clone();
+        for (index, step) in steps.iter().enumerate() {
+            let context = in_step(offset + index, step.codec.as_ref());
+            // Lengths after a compressor are bounds, not exact; the arrays compressors describe (bytes)
+            // do not depend on them, and filters, whose descriptions do, have exact lengths.
+            let next_info = step.codec.encoded_info(len, &info).map_err(&context)?;
+            len = step.codec.encode_bound(len, &info).map_err(&context)?;
+            info = next_info;
+        }
+        Ok((len, info))
     }
 
     /// Decodes `src` through `steps` (the last `steps.len()` steps of the chain, `offset` being the
@@ -233,28 +249,18 @@ impl Codec for Pipeline {
     }
 
     fn encode_bound(&self, src_len: usize, info: &ArrayInfo) -> Result<usize> {
-        let mut len = src_len;
-        let mut info = info.clone();
-        for (index, step) in self.steps.iter().enumerate() {
-            let context = in_step(index, step.codec.as_ref());
-            // Lengths after a compressor are bounds, not exact; the arrays compressors describe (bytes)
-            // do not depend on them, and filters, whose descriptions do, have exact lengths.
-            let next_info = step.codec.encoded_info(len, &info).map_err(&context)?;
-            len = step.codec.encode_bound(len, &info).map_err(&context)?;
-            info = next_info;
-        }
-        Ok(len)
+        Ok(Self::bound_steps(&self.steps, 0, src_len, info)?.0)
     }
 
     fn encode(&self, src: &[u8], info: &ArrayInfo) -> Result<Vec<u8>> {
-        Ok(Self::encode_steps(&self.steps, src, info)?.0.into_owned())
+        Ok(Self::encode_steps(&self.steps, 0, src, info)?.0.into_owned())
     }
 
     fn encode_into(&self, src: &[u8], info: &ArrayInfo, dst: &mut [u8]) -> Result<usize> {
         let Some((last, before)) = self.steps.split_last() else {
             return copy_into(src, dst);
         };
-        let (data, info) = Self::encode_steps(before, src, info)?;
+        let (data, info) = Self::encode_steps(before, 0, src, info)?;
         last.codec.encode_into(&data, &info, dst).map_err(in_step(before.len(), last.codec.as_ref()))
     }
 
@@ -290,15 +296,7 @@ impl Codec for Pipeline {
     }
 
     fn encoded_info(&self, src_len: usize, info: &ArrayInfo) -> Result<ArrayInfo> {
-        let mut len = src_len;
-        let mut info = info.clone();
-        for (index, step) in self.steps.iter().enumerate() {
-            let context = in_step(index, step.codec.as_ref());
-            let next_info = step.codec.encoded_info(len, &info).map_err(&context)?;
-            len = step.codec.encode_bound(len, &info).map_err(&context)?;
-            info = next_info;
-        }
-        Ok(info)
+        Ok(Self::bound_steps(&self.steps, 0, src_len, info)?.1)
     }
 
     /// The first codec's answer for what the later codecs decode to (decoding them when there are any).
@@ -308,6 +306,97 @@ impl Codec for Pipeline {
         };
         let data = Self::decode_steps(rest, 1, src)?;
         first.codec.decoded_info(&data).map_err(in_step(0, first.codec.as_ref()))
+    }
+
+    /// A chain that starts with an object codec is one: Zarr v2 stores string arrays with
+    /// `"filters": [{"id": "vlen-utf8"}]` and a compressor, which then compresses the item codec's bytes.
+    fn as_object(&self) -> Option<&dyn ObjectCodec> {
+        self.object_parts().ok().map(|_| self as &dyn ObjectCodec)
+    }
+}
+
+/// The array a byte codec after an object codec sees: numcodecs' object codecs return `bytes`.
+fn bytes_info() -> ArrayInfo {
+    ArrayInfo::new(DType::bytes(), None)
+}
+
+impl Pipeline {
+    /// The first step's item side and the byte-codec steps after it; an error for a chain that does not
+    /// start with an object codec.
+    fn object_parts(&self) -> Result<(&dyn ObjectCodec, &Step, &[Step])> {
+        let not_object = || Error::unsupported(format!("{PIPELINE_ID}: the chain does not start with an object codec (vlen-utf8, ...)"));
+        let (first, rest) = self.steps.split_first().ok_or_else(not_object)?;
+        let object = first.codec.as_object().ok_or_else(not_object)?;
+        Ok((object, first, rest))
+    }
+
+    /// Runs the byte codecs after the object codec over its encoded items.
+    fn encode_item_bytes(rest: &[Step], encoded: &[u8]) -> Result<Vec<u8>> {
+        Ok(Self::encode_steps(rest, 1, encoded, &bytes_info())?.0.into_owned())
+    }
+}
+
+/// The item calls of a chain `[object codec, byte codecs...]`: the object codec encodes the items, the byte
+/// codecs encode its bytes in order; decoding undoes the byte codecs, last first, and hands the result to
+/// the object codec.
+impl ObjectCodec for Pipeline {
+    /// The first codec's kind; `Bytes` for a chain without an object codec, whose item calls all fail.
+    fn item_kind(&self) -> ItemKind {
+        self.object_parts().map_or(ItemKind::Bytes, |(object, _, _)| object.item_kind())
+    }
+
+    /// An upper bound, not the exact size, when byte codecs follow the object codec: exactly what a
+    /// compressor writes is known only by compressing.
+    fn encoded_items_len(&self, items: Items) -> Result<usize> {
+        let (object, first, rest) = self.object_parts()?;
+        let len = object.encoded_items_len(items).map_err(in_step(0, first.codec.as_ref()))?;
+        Ok(Self::bound_steps(rest, 1, len, &bytes_info())?.0)
+    }
+
+    fn encode_items_into(&self, items: Items, dst: &mut [u8]) -> Result<usize> {
+        let (object, first, rest) = self.object_parts()?;
+        let Some((last, middle)) = rest.split_last() else {
+            return object.encode_items_into(items, dst).map_err(in_step(0, first.codec.as_ref()));
+        };
+        let encoded = object.encode_items(items).map_err(in_step(0, first.codec.as_ref()))?;
+        let (data, info) = Self::encode_steps(middle, 1, &encoded, &bytes_info())?;
+        last.codec.encode_into(&data, &info, dst).map_err(in_step(rest.len(), last.codec.as_ref()))
+    }
+
+    fn encode_items(&self, items: Items) -> Result<Vec<u8>> {
+        let (object, first, rest) = self.object_parts()?;
+        let encoded = object.encode_items(items).map_err(in_step(0, first.codec.as_ref()))?;
+        Self::encode_item_bytes(rest, &encoded)
+    }
+
+    fn decoded_items_size(&self, src: &[u8]) -> Result<(usize, usize)> {
+        let (object, first, rest) = self.object_parts()?;
+        let data = Self::decode_steps(rest, 1, src)?;
+        object.decoded_items_size(&data).map_err(in_step(0, first.codec.as_ref()))
+    }
+
+    fn decode_items(&self, src: &[u8]) -> Result<DecodedItems> {
+        let (object, first, rest) = self.object_parts()?;
+        let data = Self::decode_steps(rest, 1, src)?;
+        object.decode_items(&data).map_err(in_step(0, first.codec.as_ref()))
+    }
+
+    fn decode_items_into(&self, src: &[u8], data: &mut [u8], offsets: &mut [usize]) -> Result<(usize, usize)> {
+        let (object, first, rest) = self.object_parts()?;
+        let bytes = Self::decode_steps(rest, 1, src)?;
+        object.decode_items_into(&bytes, data, offsets).map_err(in_step(0, first.codec.as_ref()))
+    }
+
+    fn encode_json_items(&self, items: &[serde_json::Value]) -> Result<Vec<u8>> {
+        let (object, first, rest) = self.object_parts()?;
+        let encoded = object.encode_json_items(items).map_err(in_step(0, first.codec.as_ref()))?;
+        Self::encode_item_bytes(rest, &encoded)
+    }
+
+    fn decode_json_items(&self, src: &[u8]) -> Result<Vec<serde_json::Value>> {
+        let (object, first, rest) = self.object_parts()?;
+        let data = Self::decode_steps(rest, 1, src)?;
+        object.decode_json_items(&data).map_err(in_step(0, first.codec.as_ref()))
     }
 }
 
@@ -562,5 +651,66 @@ mod tests {
         // An object that names a codec is that codec, even with a "filters" key (which it then refuses).
         assert_eq!(codec_from_json(r#"{"id":"zlib","filters":null}"#).unwrap_err().kind(), ErrorKind::InvalidConfig);
         assert!(codec_from_config(&serde_json::json!({"id": "zlib"})).unwrap().codec_id() == "zlib");
+    }
+
+    #[test]
+    fn a_chain_starting_with_an_object_codec_encodes_items_then_compresses() {
+        let strings: Vec<Vec<u8>> = (0..300).map(|i| format!("item {i} \u{e9}").into_bytes()).collect();
+        let list: Vec<&[u8]> = strings.iter().map(Vec::as_slice).collect();
+        let items = Items::List(&list);
+        let vlen = codec_from_json(r#"{"id":"vlen-utf8"}"#).unwrap();
+        let zstd = codec_from_json(r#"{"id":"zstd","level":3}"#).unwrap();
+        let expected = zstd.encode(&vlen.as_object().unwrap().encode_items(items).unwrap(), &ArrayInfo::new(DType::bytes(), None)).unwrap();
+        for json in [r#"{"filters":[{"id":"vlen-utf8"}],"compressor":{"id":"zstd","level":3}}"#, r#"[{"id":"vlen-utf8"},{"name":"zstd","configuration":{"level":3}}]"#] {
+            let chain = codec_from_json(json).unwrap();
+            let object = chain.as_object().expect("an object chain");
+            assert_eq!(object.item_kind(), ItemKind::Utf8);
+            assert_eq!(object.encode_items(items).unwrap(), expected, "{json}");
+            let bound = object.encoded_items_len(items).unwrap();
+            assert!(bound >= expected.len(), "{json}: bound {bound} < {}", expected.len());
+            let mut dst = vec![0u8; bound];
+            assert_eq!(object.encode_items_into(items, &mut dst).unwrap(), expected.len());
+            assert_eq!(dst[..expected.len()], expected[..]);
+            let mut small = vec![0u8; expected.len() - 1];
+            assert_eq!(object.encode_items_into(items, &mut small).unwrap_err().needed(), Some(expected.len()), "{json}");
+            let decoded = object.decode_items(&expected).unwrap();
+            assert_eq!(decoded.iter().collect::<Vec<_>>(), list);
+            assert_eq!(object.decoded_items_size(&expected).unwrap(), (list.len(), decoded.data().len()));
+            let mut data = vec![0u8; decoded.data().len()];
+            let mut offsets = vec![0usize; list.len() + 1];
+            assert_eq!(object.decode_items_into(&expected, &mut data, &mut offsets).unwrap(), (list.len(), data.len()));
+            assert_eq!((&data[..], &offsets[..]), (decoded.data(), decoded.offsets()));
+            let json_items = object.decode_json_items(&expected).unwrap();
+            assert_eq!(json_items[1], Value::from("item 1 \u{e9}"));
+            assert_eq!(object.encode_json_items(&json_items).unwrap(), expected);
+            // The byte calls stay the object codec's: refused, naming the step.
+            let error = chain.encode(b"abcd", &info("|u1")).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Unsupported);
+            assert!(error.message().starts_with("pipeline step 1 (vlen-utf8): "), "{}", error.message());
+        }
+    }
+
+    #[test]
+    fn object_chains_name_the_failing_step_and_byte_chains_have_no_item_side() {
+        let chain = codec_from_json(r#"[{"id":"vlen-bytes"},{"id":"crc32"},{"id":"zlib"}]"#).unwrap();
+        let object = chain.as_object().unwrap();
+        let encoded = object.encode_items(Items::List(&[&b"a\0b"[..], &b""[..]])).unwrap();
+        let mut damaged = codec_from_json(r#"{"id":"zlib"}"#).unwrap().decode(&encoded).unwrap();
+        damaged[0] ^= 1;
+        let damaged = codec_from_json(r#"{"id":"zlib"}"#).unwrap().encode(&damaged, &info("|u1")).unwrap();
+        let error = object.decode_items(&damaged).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::CorruptData);
+        assert!(error.message().starts_with("pipeline step 2 (crc32): "), "{}", error.message());
+        let error = object.decode_items(b"not zlib").unwrap_err();
+        assert!(error.message().starts_with("pipeline step 3 (zlib): "), "{}", error.message());
+        let strings = codec_from_json(r#"[{"id":"vlen-utf8"}]"#).unwrap();
+        let error = strings.as_object().unwrap().encode_items(Items::List(&[&[0xff]])).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+        assert!(error.message().starts_with("pipeline step 1 (vlen-utf8): "), "{}", error.message());
+
+        for json in ["[]", r#"[{"id":"zstd"},{"id":"vlen-utf8"}]"#, r#"{"filters":[{"id":"crc32"}]}"#] {
+            let chain = codec_from_json(json).unwrap();
+            assert!(chain.as_object().is_none(), "{json}");
+        }
     }
 }

@@ -7,6 +7,9 @@
 //!   `numcodecs_decode_flat`);
 //! - JSON, for general object arrays (`numcodecs_encode_json_items`, `numcodecs_decode_json_items`).
 //!
+//! A codec chain whose first codec is an object codec (Zarr v2 string arrays: `{"filters": [{"id":
+//! "vlen-utf8"}], "compressor": {...}}`) takes the same calls: the items are encoded, then compressed.
+//!
 //! The byte-oriented `numcodecs_encode`/`numcodecs_decode` refuse object codecs with
 //! `NUMCODECS_UNSUPPORTED` and a message naming these functions; these refuse byte codecs the same way.
 
@@ -37,7 +40,7 @@ unsafe fn object_codec<'a>(codec: *const numcodecs_codec) -> Result<&'a dyn Obje
     let handle = unsafe { codec_ref(codec)? };
     handle.codec().as_object().ok_or_else(|| {
         Error::unsupported(format!(
-            "{} is not an object codec: use numcodecs_encode / numcodecs_decode for its chunks",
+            "{} is neither an object codec nor a chain starting with one: use numcodecs_encode / numcodecs_decode for its chunks",
             handle.codec().codec_id()
         ))
     })
@@ -150,15 +153,17 @@ unsafe fn encode_alloc(object: &dyn ObjectCodec, items: Items, out: *mut *mut u8
 /// (embedded NULs included), the raw elements of a 1-D array of the codec's dtype for `vlen-array`
 /// (a whole number of elements each). An empty item is what numcodecs writes for `None`.
 ///
-/// @param codec   An object codec (`numcodecs_encode` refuses them; this refuses byte codecs with
-///                `NUMCODECS_UNSUPPORTED`).
+/// @param codec   An object codec, or a chain that starts with one (its other codecs then encode the
+///                object codec's bytes); `numcodecs_encode` refuses them, this refuses byte codecs with
+///                `NUMCODECS_UNSUPPORTED`.
 /// @param items   `n` pointers to the items' bytes (NULL if `n` is 0); an item pointer may be NULL when its
 ///                length is 0.
 /// @param lens    `n` item lengths in bytes (NULL if `n` is 0).
 /// @param n       The number of items (at most 2^32 - 1; each item at most 2^32 - 1 bytes).
 /// @param dst     Destination of `dst_cap` bytes; must not overlap any item.
-/// @param dst_len Receives the encoded length on success, and the exact size needed on
-///                `NUMCODECS_BUFFER_TOO_SMALL` (so a call with `dst_cap` 0 queries it).
+/// @param dst_len Receives the encoded length on success, and the size needed on
+///                `NUMCODECS_BUFFER_TOO_SMALL` (so a call with `dst_cap` 0 queries it; exact for an object
+///                codec, and for a chain, which must compress to find out).
 /// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (NULL pointers, invalid items, overlap),
 ///         `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED` or `NUMCODECS_UNSUPPORTED`.
 ///
@@ -226,8 +231,8 @@ unsafe fn flat_items<'a>(data: *const u8, data_len: usize, offsets: *const usize
 ///                 need not be 0). Never NULL.
 /// @param n        The number of items.
 /// @param dst      Destination of `dst_cap` bytes; must not overlap `data`.
-/// @param dst_len  Receives the encoded length on success, and the exact size needed on
-///                 `NUMCODECS_BUFFER_TOO_SMALL`.
+/// @param dst_len  Receives the encoded length on success, and the size needed on
+///                 `NUMCODECS_BUFFER_TOO_SMALL` (as for `numcodecs_encode_items`).
 /// @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT` (also for decreasing or out-of-range offsets),
 ///         `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED` or `NUMCODECS_UNSUPPORTED`.
 ///

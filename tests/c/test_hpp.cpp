@@ -144,6 +144,48 @@ int main() {
         CHECK(false);
     }
 
+    // Object codecs: item lists, the items handle, JSON, and a Zarr v2 string-array chain.
+    try {
+        const std::vector<std::string> words = {"foo", "", "b\xc3\xa4r", std::string("nul\0inside", 10)};
+        numcodecs::codec vlen(R"({"id":"vlen-utf8"})");
+        std::vector<std::uint8_t> chunk = vlen.encode_items(words);
+        // numcodecs' layout: count, then per item a 4-byte length and the bytes (little-endian).
+        CHECK(chunk.size() == 4 + 4 * 4 + 3 + 0 + 4 + 10);
+        CHECK(chunk[0] == 4 && chunk[1] == 0 && chunk[4] == 3 && std::memcmp(&chunk[8], "foo", 3) == 0);
+        numcodecs::items decoded = vlen.decode_items(chunk);
+        CHECK(decoded.size() == words.size());
+        CHECK(decoded.strings() == words);
+        CHECK(decoded.str(3).size() == 10);
+        CHECK(decoded[1].second == 0);
+        CHECK(decoded.data_size() == 3 + 0 + 4 + 10);
+        CHECK(decoded.offsets()[0] == 0 && decoded.offsets()[4] == decoded.data_size());
+        CHECK(std::memcmp(decoded.data() + decoded.offsets()[2], "b\xc3\xa4r", 4) == 0);
+        expect_error([&] { decoded[4]; }, NUMCODECS_INVALID_ARGUMENT);
+        numcodecs::items moved(std::move(decoded));
+        CHECK(moved.size() == 4 && decoded.size() == 0);
+        CHECK(vlen.decode_json_items(chunk.data(), chunk.size()) == "[\"foo\",\"\",\"b\xc3\xa4r\",\"nul\\u0000inside\"]");
+        CHECK(vlen.encode_json_items("[\"foo\",\"\",\"b\xc3\xa4r\",\"nul\\u0000inside\"]") == chunk);
+        CHECK(vlen.encode_items(std::vector<std::string>()).size() == 4);
+        expect_error([&] { vlen.encode_items(std::vector<std::string>{"\xff"}); }, NUMCODECS_INVALID_ARGUMENT);
+        expect_error([&] { vlen.decode(chunk); }, NUMCODECS_UNSUPPORTED);
+        const std::uint8_t short_chunk[3] = {1, 0, 0};
+        expect_error([&] { vlen.decode_items(short_chunk, sizeof short_chunk); }, NUMCODECS_CORRUPT_DATA);
+
+        numcodecs::codec zarr_strings(R"({"filters":[{"id":"vlen-utf8"}],"compressor":{"id":"zstd","level":1}})");
+        numcodecs::codec zstd(R"({"id":"zstd","level":1})");
+        std::vector<std::uint8_t> compressed = zarr_strings.encode_items(words);
+        CHECK(compressed == zstd.encode(chunk));
+        CHECK(zarr_strings.decode_items(compressed).strings() == words);
+        numcodecs::codec arrays(R"({"id":"vlen-array","dtype":"<i4"})");
+        const std::vector<std::vector<std::int32_t>> ragged = {{1, 2, 3}, {}, {-7}};
+        CHECK(arrays.decode_json_items(arrays.encode_items(ragged).data(), arrays.encode_items(ragged).size()) ==
+              "[[1,2,3],[],[-7]]");
+        expect_error([&] { zstd.encode_items(words); }, NUMCODECS_UNSUPPORTED);
+    } catch (const numcodecs::error &e) {
+        std::fprintf(stderr, "unexpected %s\n", e.what());
+        CHECK(false);
+    }
+
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
