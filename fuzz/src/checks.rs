@@ -523,6 +523,9 @@ pub const OBJECT_CONFIGS: &[&str] = &[
     r#"{"id":"vlen-array","dtype":"<i2"}"#,
     r#"{"id":"vlen-array","dtype":">f8"}"#,
     r#"{"id":"vlen-array","dtype":"|u1"}"#,
+    // Chains that start with an object codec (Zarr v2 string arrays) take the same calls.
+    r#"{"filters":[{"id":"vlen-utf8"}],"compressor":{"id":"zstd","level":1}}"#,
+    r#"[{"id":"vlen-bytes"},{"id":"zlib","level":1}]"#,
 ];
 
 /// Copies out and frees an `_alloc` result.
