@@ -6,9 +6,9 @@
 //! bounds checks, and its field data are typed arrays, so every buffer handed to zfp is a `Vec<u64>`
 //! (aligned for any scalar type) and large enough for the worst case zfp can touch:
 //! - compression writes at most `zfp_stream_maximum_size` bytes (zfp's own bound, which zfpy allocates);
-//! - decompression of a hostile stream reads at most what the largest valid stream with the header's
-//!   field and mode would hold, so the input is copied into a zero-padded buffer of that size (plus
-//!   one block and a few words of slack) and zfp never reads past it.
+//! - decompression of a hostile stream reads at most what the bit-plane decoder can consume for the
+//!   header's field and mode (`Header::max_stream_bits`; more than the encoder's bound), so the input is
+//!   copied into a zero-padded buffer of that size (plus a few words of slack) and zfp never reads past it.
 //!
 //! zfp objects (`zfp_stream`, `zfp_field`, `bitstream`) are owned by guards that free them exactly once.
 
@@ -28,8 +28,6 @@ mod ffi {
     pub const ZFP_MODE_NULL: c_uint = 0;
     /// `ZFP_HEADER_FULL`: magic, field metadata and compression mode.
     pub const ZFP_HEADER_FULL: c_uint = 0x7;
-    /// `ZFP_MAX_BITS`: the most bits one block can take.
-    pub const ZFP_MAX_BITS: usize = 16658;
 
     #[repr(C)]
     pub struct zfp_stream {
@@ -139,6 +137,15 @@ pub(crate) struct Header {
     /// least the mode's `minbits` (the decoder skips to it) and a float block at least its 1-bit
     /// "block is non-zero" flag. A shorter stream cannot be decoded without reading past its end.
     pub min_stream_bits: u64,
+    /// The most bits zfp's decoder can read for this header, whatever the block bits say: the header,
+    /// then per block the larger of `minbits` (the decoder skips to it) and what its bit-plane decoder
+    /// can consume: per bit plane the bits of the values already significant plus group-test bits
+    /// (`intprec * (values + 1) + values` over a block of up to `intprec` planes) and a few bits of block
+    /// header (flag, exponent, precision), less when `maxbits` binds. This is more than
+    /// `zfp_stream_maximum_size`, which bounds what the *encoder* writes: a hostile stream makes the
+    /// decoder read up to `intprec + 1` bits per block beyond that, and with a `maxbits` smaller than
+    /// the block header, whole planes.
+    pub max_stream_bits: u64,
 }
 
 impl Header {
@@ -349,7 +356,19 @@ fn open_header(buffer: &mut [u64]) -> Option<(Stream, Field, Header)> {
         let flag_bits = if matches!(scalar, Scalar::Float | Scalar::Double) { 1 } else { 0 };
         let blocks = shape.iter().fold(1u64, |acc, &n| acc.saturating_mul((n as u64).div_ceil(4)));
         let min_stream_bits = blocks.saturating_mul(u64::from(minbits.max(flag_bits))).saturating_add(header_bits as u64);
-        Header { scalar, shape, min_stream_bits }
+        let values = 1u64 << (2 * dims);
+        let intprec = 8 * scalar.size() as u64;
+        // Block header: float flag + exponent (at most 1 + 11), or reversible flags + exponent + the
+        // 6-bit precision: 32 covers every variant.
+        let plane_bits = 32 + intprec * (values + 1) + values;
+        // `maxbits` binds only when it covers the block header: zfp computes `maxbits - header bits`
+        // unsigned, so a smaller one wraps around and the planes alone bound the block. When it binds,
+        // zfp's full-precision path (taken when `maxbits` could hold every plane) still reads up to
+        // one group-test bit per plane and one more beyond it.
+        let decoder_bits = if maxbits >= 32 { plane_bits.min(u64::from(maxbits) + intprec + 1) } else { plane_bits };
+        let block_bits = u64::from(minbits).max(decoder_bits);
+        let max_stream_bits = blocks.saturating_mul(block_bits).saturating_add(header_bits as u64);
+        Header { scalar, shape, min_stream_bits, max_stream_bits }
     };
     Some((stream, field, header))
 }
@@ -371,16 +390,12 @@ pub(crate) fn decompress(src: &[u8], dst: &mut [u8]) -> Result<Header, ZfpError>
     let header = read_header(src).ok_or(ZfpError::BadHeader)?;
     let bytes = header.element_count().and_then(|n| n.checked_mul(header.scalar.size())).ok_or(ZfpError::BadHeader)?;
     assert_eq!(bytes, dst.len(), "zfp::decompress: dst must hold exactly the decoded array");
-    // The most any stream with this field and mode can hold; zfp reads no further (plus a block and
-    // a few words of slack for its word-wise reads), so a short or hostile stream reads zeros.
-    let mut probe = words(HEADER_BUFFER_BYTES);
-    copy_bytes_into_words(&src[..src.len().min(HEADER_BUFFER_BYTES)], &mut probe);
-    let max = {
-        let (stream, field, _) = open_header(&mut probe).ok_or(ZfpError::BadHeader)?;
-        // SAFETY: live objects; reads parameters only.
-        unsafe { ffi::zfp_stream_maximum_size(stream.zfp, field.0) }
-    };
-    let padded_len = max.max(src.len()).checked_add(ffi::ZFP_MAX_BITS / 8 + 64).ok_or(ZfpError::BadHeader)?;
+    // The most the decoder can read for this header (see `Header::max_stream_bits`), plus a few words of
+    // slack for its word-wise reads (it fetches the word holding the next bit, also after a skip): a
+    // short or hostile stream reads zeros from the padding, never past the buffer. The callers checked
+    // that the stream holds at least `min_stream_bits`, so with the decoded size bounded, so is this.
+    let max = usize::try_from(header.max_stream_bits.div_ceil(8)).map_err(|_| ZfpError::BadHeader)?;
+    let padded_len = max.max(src.len()).checked_add(64).ok_or(ZfpError::BadHeader)?;
     let mut input = words(padded_len);
     copy_bytes_into_words(src, &mut input);
 
@@ -399,6 +414,9 @@ pub(crate) fn decompress(src: &[u8], dst: &mut [u8]) -> Result<Header, ZfpError>
         ffi::zfp_decompress(stream.zfp, field.0)
     };
     drop((stream, field));
+    // zfp_decompress returns the stream position it stopped at, even past the buffer: in debug builds
+    // (the test suites replay the fuzzers' hostile streams) check that the bound above held.
+    debug_assert!(decoded <= padded_len, "zfp read {decoded} bytes of a {padded_len}-byte padded stream");
     if decoded == 0 {
         return Err(ZfpError::DecodeFailed);
     }
