@@ -16,7 +16,7 @@
 #
 # Before fuzzing, fuzz/seed.sh adds seeds from the numcodecs fixtures to fuzz/corpus/<target> (git-ignored;
 # what the fuzzer found there is kept). Limits: every handle the targets create has a decoded-size limit
-# of 64 MiB (numcodecs_codec_set_max_decoded_size; fuzz/src/checks.rs), so the decode target runs with
+# of 16 MiB (numcodecs_codec_set_max_decoded_size; fuzz/src/checks.rs), so the decode target runs with
 # -malloc_limit_mb=512: a single allocation over 512 MiB while decoding is one the limit failed to bound
 # (liblzma's dictionary is capped at the limit plus 64 MiB), and is reported as a finding. The targets
 # that encode get 2048 (the RSS limit): lzma preset 9 legitimately takes about 700 MiB to encode.
