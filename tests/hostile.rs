@@ -47,10 +47,13 @@ const CONFIGS: &[&str] = &[
     r#"{"id":"zfpy","mode":2,"rate":8}"#,
     r#"{"id":"zfpy","mode":3,"precision":12}"#,
     r#"{"id":"zfpy","mode":4,"tolerance":0.5}"#,
+    // Strings of numpy's fixed-width unicode: any bytes are code units, any code decodes.
+    r#"{"id":"categorize","labels":["a","bb"],"dtype":"<U2","astype":"<i2"}"#,
 ];
 
 fn is_lossy(config: &str) -> bool {
-    (config.contains("zfpy") && config.contains("\"mode\"")) || config.contains(r#""id":"quantize""#)
+    // categorize decodes the strings that are no label to "".
+    (config.contains("zfpy") && config.contains("\"mode\"")) || config.contains(r#""id":"quantize""#) || config.contains(r#""id":"categorize""#)
 }
 
 /// zfp cannot describe an empty array, so zfpy refuses to encode one.
@@ -61,7 +64,7 @@ fn encodes_empty_chunk(config: &str) -> bool {
 /// Codecs that decode zero bytes to an empty chunk: Python's gzip and bz2 readers, and so numcodecs,
 /// do; base64 and the filters that keep the length (shuffle, bitround) encode the empty chunk to zero bytes.
 fn decodes_empty_input(config: &str) -> bool {
-    ["gzip", "bz2", "base64", "shuffle", "bitround", "delta", "fixedscaleoffset", "quantize", "astype"].iter().any(|id| config.contains(&format!(r#""id":"{id}""#)))
+    ["gzip", "bz2", "base64", "shuffle", "bitround", "delta", "fixedscaleoffset", "quantize", "astype", "categorize"].iter().any(|id| config.contains(&format!(r#""id":"{id}""#)))
 }
 
 const CANARY: u8 = 0xC5;
@@ -90,6 +93,8 @@ fn last_error() -> String {
 fn dtype_of(config: &str) -> &'static [u8] {
     if config.contains("bitround") || config.contains("quantize") {
         b"<f4\0"
+    } else if config.contains("categorize") {
+        b"<U2\0"
     } else {
         b"<i4\0"
     }
@@ -305,11 +310,31 @@ fn every_registered_codec_is_covered() {
 
 // ---- object codecs (vlen-*) through the item APIs ----------------------------------------------------
 
-const OBJECT_CONFIGS: &[&str] = &[r#"{"id":"vlen-utf8"}"#, r#"{"id":"vlen-bytes"}"#, r#"{"id":"vlen-array","dtype":"<i2"}"#];
+const OBJECT_CONFIGS: &[&str] = &[
+    r#"{"id":"vlen-utf8"}"#,
+    r#"{"id":"vlen-bytes"}"#,
+    r#"{"id":"vlen-array","dtype":"<i2"}"#,
+    r#"{"id":"categorize","labels":["a","bb","\u00e9t\u00e9"],"dtype":"|O","astype":"<i2"}"#,
+];
+
+/// The vlen codecs' framing (count, lengths) is what most object tests attack; categorize has none.
+fn is_vlen(config: &str) -> bool {
+    config.contains(r#""id":"vlen-"#)
+}
+
+/// The most data bytes and items `input` can decode to: vlen items are slices of the input (at least 4
+/// bytes each); categorize's 2-byte codes each give a label of at most 5 bytes.
+fn decoded_bounds(config: &str, input_len: usize) -> (usize, usize) {
+    if is_vlen(config) {
+        (input_len, input_len / 4)
+    } else {
+        (input_len / 2 * 5, input_len / 2)
+    }
+}
 
 /// Decodes `input` through the items handle, the flat form (buffers of the input's size, canaries after)
 /// and the JSON bridge; all three must agree on success or failure. Returns the item count on success.
-fn decode_items_checked(codec: &Codec, input: &[u8], what: &str) -> Option<usize> {
+fn decode_items_checked(codec: &Codec, config: &str, input: &[u8], what: &str) -> Option<usize> {
     let mut handle = ptr::null_mut();
     let status = unsafe { numcodecs_decode_items(codec.0, input.as_ptr().cast(), input.len(), &mut handle) };
     let count = match status {
@@ -324,10 +349,10 @@ fn decode_items_checked(codec: &Codec, input: &[u8], what: &str) -> Option<usize
         }
         other => panic!("{what}: unexpected status {other:?}: {}", last_error()),
     };
-    // Decoded data is never larger than the input, and there are never more items than input bytes / 4.
-    let mut data = vec![CANARY; input.len() + SLACK];
-    let mut offsets = vec![usize::MAX; input.len() / 4 + 1 + SLACK];
-    let (data_cap, offsets_cap) = (input.len(), input.len() / 4 + 1);
+    let (max_data, max_items) = decoded_bounds(config, input.len());
+    let mut data = vec![CANARY; max_data + SLACK];
+    let mut offsets = vec![usize::MAX; max_items + 1 + SLACK];
+    let (data_cap, offsets_cap) = (max_data, max_items + 1);
     let (mut n, mut len) = (usize::MAX, usize::MAX);
     let flat = unsafe {
         numcodecs_decode_flat(codec.0, input.as_ptr().cast(), input.len(), data.as_mut_ptr(), data_cap, offsets.as_mut_ptr(), offsets_cap, &mut n, &mut len)
@@ -369,21 +394,21 @@ fn object_codecs_refuse_bad_counts_lengths_and_utf8() {
         (b"\x01\0\0\0\xff\xff\xff\xff", "length 2^32-1 past the end"),
         (b"\x01\0\0\0\x03\0\0\0ab", "length one past the end"),
     ];
-    for config in OBJECT_CONFIGS {
+    for config in OBJECT_CONFIGS.iter().filter(|c| is_vlen(c)) {
         let codec = codec(config);
         for (input, what) in cases {
-            assert_eq!(decode_items_checked(&codec, input, &format!("{config}: {what}")), None, "{config}: {what} decoded");
+            assert_eq!(decode_items_checked(&codec, config, input, &format!("{config}: {what}")), None, "{config}: {what} decoded");
         }
         // Zero items is valid, with or without trailing bytes.
-        assert_eq!(decode_items_checked(&codec, b"\0\0\0\0", config), Some(0));
-        assert_eq!(decode_items_checked(&codec, b"\0\0\0\0trailing", config), Some(0));
+        assert_eq!(decode_items_checked(&codec, config, b"\0\0\0\0", config), Some(0));
+        assert_eq!(decode_items_checked(&codec, config, b"\0\0\0\0trailing", config), Some(0));
     }
     let utf8 = codec(OBJECT_CONFIGS[0]);
     for bad in [&b"\xff"[..], b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"a\xc0\xafb"] {
         let mut input = 1u32.to_le_bytes().to_vec();
         input.extend_from_slice(&(bad.len() as u32).to_le_bytes());
         input.extend_from_slice(bad);
-        assert_eq!(decode_items_checked(&utf8, &input, &format!("utf8 {bad:?}")), None);
+        assert_eq!(decode_items_checked(&utf8, OBJECT_CONFIGS[0], &input, &format!("utf8 {bad:?}")), None);
         // Encoding refuses it too, as an invalid argument.
         let (pointer, len) = (bad.as_ptr(), bad.len());
         let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
@@ -438,15 +463,48 @@ fn object_codec_bit_flips_and_truncations_never_crash() {
         let owned: Vec<Vec<u8>> = (0..40u8).map(|i| (0..(i % 7) * 2).map(|j| b'a' + (i + j) % 26).collect()).collect();
         let items: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         let encoded = encode_items(&codec, &items);
-        assert_eq!(decode_items_checked(&codec, &encoded, config), Some(items.len()));
+        assert_eq!(decode_items_checked(&codec, config, &encoded, config), Some(items.len()));
         for cut in 0..encoded.len() {
-            // A prefix either fails or, when it ends exactly after an item... it cannot: the count says 40.
-            assert_eq!(decode_items_checked(&codec, &encoded[..cut], &format!("{config}: cut {cut}")), None);
+            let decoded = decode_items_checked(&codec, config, &encoded[..cut], &format!("{config}: cut {cut}"));
+            if is_vlen(config) {
+                // A prefix either fails or, when it ends exactly after an item... it cannot: the count says 40.
+                assert_eq!(decoded, None);
+            } else {
+                // categorize's 2-byte codes: a whole number of them decodes, half a code does not.
+                assert_eq!(decoded, (cut % 2 == 0).then_some(cut / 2), "{config}: cut {cut}");
+            }
         }
         for bit in 0..encoded.len() * 8 {
             let mut damaged = encoded.clone();
             damaged[bit / 8] ^= 1 << (bit % 8);
-            decode_items_checked(&codec, &damaged, &format!("{config}: bit {bit}"));
+            decode_items_checked(&codec, config, &damaged, &format!("{config}: bit {bit}"));
         }
     }
+}
+
+#[test]
+fn categorize_expands_only_within_the_decode_limit() {
+    // One code byte decodes to a whole label: 2 000 codes of a 60 000-byte label (object) or of a
+    // 4 000-character element (unicode) are 120 MB and 32 MB, refused under a 1 MB limit before allocating.
+    let label = "x".repeat(60_000);
+    let object = codec(&format!(r#"{{"id":"categorize","labels":["{label}"],"dtype":"|O"}}"#));
+    let unicode = codec(r#"{"id":"categorize","labels":["y"],"dtype":"<U4000"}"#);
+    let codes = vec![1u8; 2000];
+    for handle in [&object, &unicode] {
+        assert_eq!(unsafe { numcodecs_codec_set_max_decoded_size(handle.0, 1 << 20) }, NUMCODECS_OK);
+    }
+    let mut items = ptr::null_mut();
+    assert_eq!(unsafe { numcodecs_decode_items(object.0, codes.as_ptr().cast(), codes.len(), &mut items) }, NUMCODECS_LIMIT_EXCEEDED);
+    assert!(items.is_null());
+    let (mut n, mut len) = (0usize, 0usize);
+    assert_eq!(unsafe { numcodecs_decoded_items_size(object.0, codes.as_ptr().cast(), codes.len(), &mut n, &mut len) }, NUMCODECS_LIMIT_EXCEEDED);
+    let (mut json, mut json_len) = (ptr::null_mut(), 0usize);
+    assert_eq!(unsafe { numcodecs_decode_json_items(object.0, codes.as_ptr().cast(), codes.len(), &mut json, &mut json_len) }, NUMCODECS_LIMIT_EXCEEDED);
+    let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+    assert_eq!(unsafe { numcodecs_decode_alloc(unicode.0, codes.as_ptr().cast(), codes.len(), &mut out, &mut out_len) }, NUMCODECS_LIMIT_EXCEEDED);
+    assert!(out.is_null());
+    assert_eq!(unsafe { numcodecs_decoded_size(unicode.0, codes.as_ptr().cast(), codes.len(), &mut out_len) }, NUMCODECS_LIMIT_EXCEEDED);
+    // A few codes fit.
+    assert_eq!(unsafe { numcodecs_decoded_items_size(object.0, codes.as_ptr().cast(), 10, &mut n, &mut len) }, NUMCODECS_OK);
+    assert_eq!((n, len), (10, 600_000));
 }

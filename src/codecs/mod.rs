@@ -18,6 +18,7 @@ pub mod base64;
 pub mod bitround;
 pub mod blosc;
 pub mod bz2;
+pub mod categorize;
 pub mod checksum;
 pub mod gzip;
 pub mod hdf5_lz4;
