@@ -1,6 +1,6 @@
-//! Object codecs (vlen-utf8, vlen-bytes, vlen-array, categorize of `|O`) against the real numcodecs 0.16.6:
-//! every case in tests/fixtures/object_cases.json (written by `vlen_cases` and `categorize_object_cases` in
-//! tests/fixtures/generate.py) goes through
+//! Object codecs (vlen-utf8, vlen-bytes, vlen-array, categorize of `|O`, pickle) against the real numcodecs
+//! 0.16.6: every case in tests/fixtures/object_cases.json (written by `vlen_cases`, `categorize_object_cases`
+//! and `pickle_cases` in tests/fixtures/generate.py) goes through
 //! the exported C item APIs in all their shapes:
 //!
 //! - decode: `numcodecs_decode_items` (handle: count, get, flat view), `numcodecs_decoded_items_size` +
@@ -23,10 +23,10 @@ use numcodecs::Codec as _;
 use serde_json::Value;
 
 /// An emptied or truncated manifest must not pass.
-const MIN_CASES: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 7), ("vlen-array", 12), ("categorize", 25)];
-const MIN_CORRUPT: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 6), ("vlen-array", 7), ("categorize", 3)];
-const MIN_INVALID_CONFIGS: usize = 16;
-const HUNDRED_K_CASES: &[&str] = &["vlen-utf8-100k", "vlen-bytes-100k", "categorize-object-100k"];
+const MIN_CASES: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 7), ("vlen-array", 12), ("categorize", 25), ("pickle", 60)];
+const MIN_CORRUPT: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 6), ("vlen-array", 7), ("categorize", 3), ("pickle", 8)];
+const MIN_INVALID_CONFIGS: usize = 17;
+const HUNDRED_K_CASES: &[&str] = &["vlen-utf8-100k", "vlen-bytes-100k", "categorize-object-100k", "pickle-p5-100k", "pickle-p2-100k"];
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -180,7 +180,11 @@ fn check_decode(codec: &Codec, encoded: &[u8], raw: &[Vec<u8>], items: &[Value],
         failures.push(format!("decode_flat with {n} offsets: {status:?} ({short_n}, {short_len})"));
     }
 
-    // The JSON bridge.
+    check_decode_json(codec, encoded, items, failures);
+}
+
+/// Decoding through the JSON bridge gives `items`.
+fn check_decode_json(codec: &Codec, encoded: &[u8], items: &[Value], failures: &mut Vec<String>) {
     let (mut json, mut json_len) = (ptr::null_mut::<c_char>(), 0usize);
     let status = unsafe { numcodecs_decode_json_items(codec.0, encoded.as_ptr().cast(), encoded.len(), &mut json, &mut json_len) };
     if status != NUMCODECS_OK {
@@ -280,8 +284,19 @@ fn object_codecs_match_numcodecs_through_every_c_shape() {
         }
         let encoded = std::fs::read(fixtures_dir().join(case["encoded"].as_str().unwrap())).unwrap();
         let items = case_items(case);
-        let raw = raw_items(case, &items);
-        check_decode(&codec, &encoded, &raw, &items, &mut failures);
+        // pickle: items other than str and bytes (numbers, None, lists) only travel as JSON.
+        let byte_items = case.get("byte_items").map_or(true, |flag| flag.as_bool().expect("byte_items is a bool"));
+        let raw = if byte_items { raw_items(case, &items) } else { Vec::new() };
+        if byte_items {
+            check_decode(&codec, &encoded, &raw, &items, &mut failures);
+        } else {
+            check_decode_json(&codec, &encoded, &items, &mut failures);
+            let mut handle = ptr::null_mut();
+            let status = unsafe { numcodecs_decode_items(codec.0, encoded.as_ptr().cast(), encoded.len(), &mut handle) };
+            if status != NUMCODECS_UNSUPPORTED || !handle.is_null() {
+                failures.push(format!("decode_items of non-byte items: {status:?}, expected NUMCODECS_UNSUPPORTED"));
+            }
+        }
         if case["encode_match"] == "exact" {
             let encode_inputs = case_encode_inputs(case);
             let json_in = match (case.get("json_in"), &encode_inputs) {

@@ -26,6 +26,7 @@ pub mod lz4;
 pub mod lzma;
 pub mod pipeline;
 pub mod packbits;
+pub mod pickle;
 pub mod shuffle;
 pub mod pcodec;
 pub mod numeric;
