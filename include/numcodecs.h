@@ -465,7 +465,8 @@ enum numcodecs_status numcodecs_encode_bound(const struct numcodecs_codec *codec
  * @return `NUMCODECS_OK`, `NUMCODECS_INVALID_ARGUMENT`, `NUMCODECS_BUFFER_TOO_SMALL`, `NUMCODECS_LIMIT_EXCEEDED`,
  *         `NUMCODECS_UNSUPPORTED`, or `NUMCODECS_INVALID_CONFIG` for a configuration numcodecs accepts but
  *         can only decode with (e.g. lzma `format` 0, or a `check` liblzma does not know).
- *         Object codecs (`vlen-utf8`, `vlen-bytes`, `vlen-array`) encode items, not arrays of numbers:
+ *         Object codecs (`vlen-utf8`, `vlen-bytes`, `vlen-array`, `categorize` of `"|O"`, `pickle`) encode
+ *         items, not arrays of numbers (`pickle` decodes numeric array pickles through the byte calls):
  *         for them this and every other byte-oriented call (`numcodecs_encode_bound`, `_alloc`,
  *         `numcodecs_decode*`, `numcodecs_decoded_size`) returns `NUMCODECS_UNSUPPORTED`; use
  *         `numcodecs_encode_items`, `numcodecs_decode_items` and their `_flat` and `_json_items` forms.

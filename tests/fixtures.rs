@@ -55,10 +55,11 @@ const MIN_CASES: &[(&str, usize)] = &[
     ("fixedscaleoffset", 220),
     ("quantize", 200),
     ("astype", 320),
+    ("categorize", 25),
 ];
 const MIN_INVALID_CONFIGS_PER_CODEC: usize = 3;
 /// Codecs that write nothing for an empty chunk: base64 and the numeric filters (an empty array).
-const EMPTY_OUTPUT_CODECS: &[&str] = &["base64", "delta", "fixedscaleoffset", "quantize", "astype", "bitround", "shuffle", "pipeline"];
+const EMPTY_OUTPUT_CODECS: &[&str] = &["base64", "delta", "fixedscaleoffset", "quantize", "astype", "categorize", "bitround", "shuffle", "pipeline"];
 /// numcodecs 0.16.6 cannot decode the empty chunk these codecs write; we must (the cases say so).
 const EMPTY_CHUNK_BUG_CODECS: &[&str] = &["zstd", "lz4", "blosc"];
 

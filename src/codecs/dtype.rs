@@ -162,6 +162,34 @@ impl ArrayInfo {
         ArrayInfo { dtype, shape }
     }
 
+    /// The element count of `src_len` bytes of this array viewed as `target` (a filter's `dtype`), checked
+    /// the way numpy's `.view(target)` checks it: whole elements, and (when the itemsize changes) a last
+    /// axis whose bytes divide into elements. Errors name `codec_id`.
+    pub fn view_count(&self, codec_id: &str, src_len: usize, target: &DType) -> Result<usize> {
+        let size = target.itemsize();
+        let view_error = |why: String| Error::invalid_argument(format!("{codec_id}: cannot view the input as {}: {why}", target.typestr()));
+        if size == 0 {
+            return Err(view_error("numpy cannot view an array as a zero-sized dtype".into()));
+        }
+        if src_len % size != 0 {
+            return Err(view_error(format!("{src_len} bytes is not a whole number of {size}-byte elements")));
+        }
+        if self.dtype.itemsize() != size && !self.dtype.is_object() {
+            if let Some(shape) = &self.shape {
+                self.check_len(src_len)?;
+                match shape.last() {
+                    None => return Err(view_error("numpy cannot change the itemsize of a 0-d array".into())),
+                    // check_len passed, but with a 0 extent elsewhere the last one can be anything.
+                    Some(&last) if last.checked_mul(self.dtype.itemsize()).map_or(true, |bytes| bytes % size != 0) => {
+                        return Err(view_error(format!("the last axis ({last} x {} bytes) does not divide into {size}-byte elements", self.dtype.itemsize())))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        Ok(src_len / size)
+    }
+
     /// Checks that a buffer of `len` bytes holds exactly this array, and returns the element count.
     pub fn check_len(&self, len: usize) -> Result<usize> {
         if self.dtype.is_object() {

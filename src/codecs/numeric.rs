@@ -306,28 +306,9 @@ fn python_json(value: &Value) -> String {
 // ---- the codec ---------------------------------------------------------------------------------------
 
 impl NumericFilter {
-    /// The element count of an encode input, checked the way numpy's `.view(dtype)` checks it: whole
-    /// elements, and (when the itemsize changes) a last axis whose bytes divide into elements.
+    /// The element count of an encode input (see [`ArrayInfo::view_count`]).
     fn encode_count(&self, src_len: usize, info: &ArrayInfo) -> Result<usize> {
-        let size = self.decoded.size();
-        let view_error = |why: String| Error::invalid_argument(format!("{}: cannot view the input as {}: {why}", self.id, self.decoded.dtype.typestr()));
-        if src_len % size != 0 {
-            return Err(view_error(format!("{src_len} bytes is not a whole number of {size}-byte elements")));
-        }
-        if info.dtype.itemsize() != size && !info.dtype.is_object() {
-            if let Some(shape) = &info.shape {
-                info.check_len(src_len)?;
-                match shape.last() {
-                    None => return Err(view_error("numpy cannot change the itemsize of a 0-d array".into())),
-                    // check_len passed, but with a 0 extent elsewhere the last one can be anything.
-                    Some(&last) if last.checked_mul(info.dtype.itemsize()).map_or(true, |bytes| bytes % size != 0) => {
-                        return Err(view_error(format!("the last axis ({last} x {} bytes) does not divide into {size}-byte elements", info.dtype.itemsize())))
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
-        Ok(src_len / size)
+        info.view_count(self.id, src_len, &self.decoded.dtype)
     }
 
     /// The element count of an encoded chunk; a stream that is not whole elements is corrupt (the

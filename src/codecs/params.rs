@@ -194,7 +194,8 @@ mod tests {
 }
 
 /// A configuration as numcodecs prints it: `json.dumps(config, separators=(",", ":"))`. Floats follow
-/// Python's `repr` (`1e-06`, `1e+16`, `0.0001`, `2.5`), which serde_json does not (`1e-6`, `1e16`).
+/// Python's `repr` (`1e-06`, `1e+16`, `0.0001`, `2.5`), which serde_json does not (`1e-6`, `1e16`), and
+/// strings are ASCII with `\uXXXX` escapes (`ensure_ascii`, e.g. categorize's non-ASCII labels).
 pub fn python_json(config: &Map<String, Value>) -> String {
     let mut out = String::new();
     write_python_json(&Value::Object(config.clone()), &mut out);
@@ -209,7 +210,7 @@ fn write_python_json(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::from(key.as_str()).to_string());
+                write_python_string(key, out);
                 out.push(':');
                 write_python_json(item, out);
             }
@@ -226,8 +227,34 @@ fn write_python_json(value: &Value, out: &mut String) {
             out.push(']');
         }
         Value::Number(n) if n.is_f64() => out.push_str(&python_float_repr(n.as_f64().unwrap_or_default())),
+        Value::String(text) => write_python_string(text, out),
         other => out.push_str(&other.to_string()),
     }
+}
+
+/// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`: everything outside
+/// printable ASCII escaped, characters beyond the BMP as UTF-16 surrogate pairs.
+fn write_python_string(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
 }
 
 /// Python's `repr(float)`: the shortest round-trip digits, in fixed notation for decimal exponents
@@ -270,5 +297,12 @@ mod python_repr_tests {
         ] {
             assert_eq!(python_float_repr(x), repr, "{x}");
         }
+    }
+
+    #[test]
+    fn strings_print_as_python_json_with_ensure_ascii() {
+        let config = serde_json::json!({"k\u{e9}": ["a\"b\\", "\u{e9}t\u{e9}", "\u{1f600}", "\n\t\u{1}\u{7f}", "~ "]});
+        let printed = super::python_json(config.as_object().unwrap());
+        assert_eq!(printed, r#"{"k\u00e9":["a\"b\\","\u00e9t\u00e9","\ud83d\ude00","\n\t\u0001\u007f","~ "]}"#);
     }
 }

@@ -33,6 +33,8 @@ fn registry() -> &'static RwLock<BTreeMap<String, Constructor>> {
             super::zfpy::CODECS,
             super::numeric::CODECS,
             super::vlen::CODECS,
+            super::categorize::CODECS,
+            super::pickle::CODECS,
         ];
         let map = builtins.iter().flat_map(|list| list.iter()).map(|&(id, ctor)| (id.to_string(), ctor)).collect();
         RwLock::new(map)

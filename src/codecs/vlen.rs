@@ -242,7 +242,7 @@ impl VLen {
 
 /// RFC 4648 base64, standard alphabet, padded, nothing else: the JSON bridge is our own format, so it
 /// takes no line breaks or stray characters (numcodecs' base64 codec, which skips them, is lenient).
-fn is_strict_base64(text: &str) -> bool {
+pub(super) fn is_strict_base64(text: &str) -> bool {
     let bytes = text.as_bytes();
     let data = bytes.strip_suffix(b"==").or_else(|| bytes.strip_suffix(b"=")).unwrap_or(bytes);
     bytes.len() % 4 == 0 && data.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')

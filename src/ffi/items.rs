@@ -1,4 +1,4 @@
-//! Object codecs (`vlen-utf8`, `vlen-bytes`, `vlen-array`) through the C ABI. numcodecs encodes NumPy
+//! Object codecs (`vlen-utf8`, `vlen-bytes`, `vlen-array`, `categorize` of `"|O"`, `pickle`) through the C ABI. numcodecs encodes NumPy
 //! object arrays; C has none, so the items come in one of three shapes:
 //!
 //! - an item list: `n` pointers and `n` lengths (`numcodecs_encode_items`), decoded into a
