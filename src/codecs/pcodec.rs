@@ -18,6 +18,7 @@
 //! arrays and 8-bit types with a `TypeError`).
 
 use pco::data_types::{Number, NumberType};
+use pco::metadata::{ChunkMeta, DeltaEncoding};
 use pco::standalone::{self, FileDecompressor, MaybeChunkDecompressor, NumberTypeOrTermination};
 use pco::{ChunkConfig, DeltaSpec, ModeSpec, PagingSpec};
 use serde_json::{Map, Value};
@@ -229,6 +230,7 @@ fn decompress_typed<T: LeNumber>(file: &FileDecompressor, mut src: &[u8]) -> Res
                 let n = chunk.n();
                 let total = n.checked_mul(T::SIZE).and_then(|bytes| bytes.checked_add(out.len())).unwrap_or(usize::MAX);
                 check_decoded_size(ID, total as u64)?;
+                check_lookback_window(chunk.meta(), n)?;
                 let mut numbers = vec![T::default(); n];
                 let progress = chunk.decompress(&mut numbers).map_err(|e| pco_error("invalid page", e))?;
                 if progress.n_processed != n || !progress.finished {
@@ -242,6 +244,24 @@ fn decompress_typed<T: LeNumber>(file: &FileDecompressor, mut src: &[u8]) -> Res
             }
         }
     }
+}
+
+/// pco allocates its lookback-delta window (two windows of latents) from the chunk header's window size
+/// when it starts a page, up to 2^32 entries whatever the chunk's length: a 60-byte stream asked for
+/// 4 GiB (fuzzing). pco's compressor picks a window of at most twice the chunk's numbers (and at least
+/// 16), so a window over four times the numbers (or 2^16, for tiny chunks) is refused as corrupt,
+/// which bounds the window by the decoded size.
+fn check_lookback_window(meta: &ChunkMeta, n: usize) -> Result<()> {
+    if let DeltaEncoding::Lookback(config) = meta.delta_encoding {
+        let window_n = 1usize.checked_shl(config.window_n_log).unwrap_or(usize::MAX);
+        if window_n > n.max(1 << 14).saturating_mul(4) {
+            return Err(Error::corrupt(format!(
+                "{ID}: a lookback window of 2^{} numbers for a chunk of {n} numbers",
+                config.window_n_log
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Reads the file header and the first chunk's number type (`None`: a file without chunks, which
@@ -390,6 +410,21 @@ mod tests {
         let data = ramp_f8(1000);
         let encoded = codec.encode(&data, &info("<f8")).unwrap();
         assert_eq!(codec.decode(&encoded).unwrap(), data);
+    }
+
+    #[test]
+    fn a_huge_lookback_window_is_refused_before_pco_allocates_it() {
+        // A fuzzer's stream (tests/fuzz_regressions/decode, selector byte first) whose chunk header asks
+        // for a 2^30-number lookback window: 4 GiB allocated before any page was read.
+        let input = include_bytes!("../../tests/fuzz_regressions/decode/pcodec-lookback-window-of-2-30-numbers");
+        let codec = codec_from_json(r#"{"id":"pcodec"}"#).unwrap();
+        let error = codec.decode(&input[1..]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::CorruptData);
+        assert!(error.message().contains("lookback window of 2^"), "{}", error.message());
+        // pco's own lookback windows still decode (delta_spec "try_lookback" picks one).
+        let data = ramp_f8(5000);
+        let lookback = codec_from_json(r#"{"id":"pcodec","delta_spec":"try_lookback"}"#).unwrap();
+        assert_eq!(lookback.decode(&lookback.encode(&data, &info("<f8")).unwrap()).unwrap(), data);
     }
 
     #[test]
