@@ -84,12 +84,91 @@ impl Algorithm {
     }
 
     fn checksum(self, data: &[u8]) -> u32 {
+        self.checksum_blocks(data, |_, _| ())
+    }
+
+    /// The checksum of `data`, handing each [`BLOCK_LEN`]-byte block (the last may be shorter) with its
+    /// offset to `after_block` right after hashing it.
+    ///
+    /// The codecs copy the payload in `after_block`: the block is then still in L1, so the copy reads
+    /// it from there and payload and checksum cost about one pass over memory instead of two (on a
+    /// 4 MiB chunk, checksum-then-copy ran at 0.65 of memcpy, block by block at 0.95 with crc32).
+    fn checksum_blocks(self, data: &[u8], mut after_block: impl FnMut(usize, &[u8])) -> u32 {
+        // All blocks but the last go through update(); the last (1..=BLOCK_LEN bytes, or none) through
+        // finish(), which is where lookup3 and Fletcher-32 treat their final bytes specially.
+        let body_len = data.len().saturating_sub(1) / BLOCK_LEN * BLOCK_LEN;
+        let (body, last) = data.split_at(body_len);
+        let mut state = Running::new(self, data.len());
+        for (i, block) in body.chunks_exact(BLOCK_LEN).enumerate() {
+            state.update(block);
+            after_block(i * BLOCK_LEN, block);
+        }
+        let checksum = state.finish(last);
+        if !last.is_empty() {
+            after_block(body_len, last);
+        }
+        checksum
+    }
+}
+
+/// Bytes hashed between two copies of [`Algorithm::checksum_blocks`]: small enough to stay in L1, a
+/// multiple of lookup3's 12-byte blocks and of the Adler/Fletcher blocks (whole blocks keep every
+/// intermediate state equal to the one-shot computation).
+const BLOCK_LEN: usize = 3 * ADLER_BLOCK_LEN;
+const _: () = assert!(BLOCK_LEN % 12 == 0 && BLOCK_LEN % 2 == 0);
+
+/// A checksum in progress: fed whole [`BLOCK_LEN`] blocks, then the rest.
+enum Running {
+    Crc32(crc32fast::Hasher),
+    Crc32c(u32),
+    Adler32 { a: u32, b: u32 },
+    Fletcher32 { sum1: u64, sum2: u64 },
+    JenkinsLookup3 { a: u32, b: u32, c: u32 },
+}
+
+impl Running {
+    /// `total_len`: lookup3 hashes the length in first.
+    fn new(algorithm: Algorithm, total_len: usize) -> Running {
+        match algorithm {
+            Algorithm::Crc32 => Running::Crc32(crc32fast::Hasher::new()),
+            Algorithm::Crc32c => Running::Crc32c(0),
+            Algorithm::Adler32 => Running::Adler32 { a: 1, b: 0 },
+            Algorithm::Fletcher32 => Running::Fletcher32 { sum1: 0, sum2: 0 },
+            Algorithm::JenkinsLookup3 { initval } => {
+                let start = lookup3_start(total_len, initval);
+                Running::JenkinsLookup3 { a: start, b: start, c: start }
+            }
+        }
+    }
+
+    /// Adds a whole block of [`BLOCK_LEN`] bytes that is not the last of the data.
+    fn update(&mut self, block: &[u8]) {
         match self {
-            Algorithm::Crc32 => crc32fast::hash(data),
-            Algorithm::Adler32 => adler32(data),
-            Algorithm::Crc32c => crc32c::crc32c(data),
-            Algorithm::Fletcher32 => fletcher32(data),
-            Algorithm::JenkinsLookup3 { initval } => jenkins_lookup3(data, initval),
+            Running::Crc32(hasher) => hasher.update(block),
+            Running::Crc32c(crc) => *crc = crc32c::crc32c_append(*crc, block),
+            Running::Adler32 { a, b } => (*a, *b) = adler32_update(*a, *b, block),
+            Running::Fletcher32 { sum1, sum2 } => (*sum1, *sum2) = fletcher32_update(*sum1, *sum2, block),
+            Running::JenkinsLookup3 { a, b, c } => (*a, *b, *c) = lookup3_blocks(*a, *b, *c, block),
+        }
+    }
+
+    /// Adds the last bytes (any length, empty only if the data is) and returns the checksum.
+    fn finish(self, last: &[u8]) -> u32 {
+        match self {
+            Running::Crc32(mut hasher) => {
+                hasher.update(last);
+                hasher.finalize()
+            }
+            Running::Crc32c(crc) => crc32c::crc32c_append(crc, last),
+            Running::Adler32 { a, b } => {
+                let (a, b) = adler32_update(a, b, last);
+                (b << 16) | a
+            }
+            Running::Fletcher32 { sum1, sum2 } => {
+                let (sum1, sum2) = fletcher32_update(sum1, sum2, last);
+                ((sum2 as u32) << 16) | sum1 as u32
+            }
+            Running::JenkinsLookup3 { a, b, c } => lookup3_finish(a, b, c, last),
         }
     }
 }
@@ -156,11 +235,11 @@ impl Checksum32 {
         Ok((payload, u32::from_le_bytes(stored.try_into().expect("4 bytes"))))
     }
 
-    /// The payload of `src` after checking its size and checksum.
-    fn verified_payload<'a>(&self, src: &'a [u8]) -> Result<&'a [u8]> {
+    /// Copies the payload of `src` into `dst` (exactly its length) while checking its checksum; `dst`
+    /// holds garbage when this fails.
+    fn verify_into(&self, src: &[u8], dst: &mut [u8]) -> Result<()> {
         let (payload, stored) = self.split(src)?;
-        check_decoded_size(self.algorithm.id(), payload.len() as u64)?;
-        let computed = self.algorithm.checksum(payload);
+        let computed = self.algorithm.checksum_blocks(payload, |at, block| dst[at..at + block.len()].copy_from_slice(block));
         if computed != stored {
             return Err(Error::corrupt(format!(
                 "{}: checksum mismatch, the data is corrupt (stored 0x{stored:08x}, computed 0x{computed:08x} over {} bytes)",
@@ -168,7 +247,7 @@ impl Checksum32 {
                 payload.len()
             )));
         }
-        Ok(payload)
+        Ok(())
     }
 }
 
@@ -198,7 +277,6 @@ impl Codec for Checksum32 {
         let len = self.encode_bound(src.len(), info)?;
         let capacity = dst.len();
         let dst = dst.get_mut(..len).ok_or_else(|| Error::buffer_too_small(len, capacity))?;
-        let checksum = self.algorithm.checksum(src).to_le_bytes();
         let (checksum_room, payload_room) = match self.location {
             Location::Start => {
                 let (checksum_room, payload_room) = dst.split_at_mut(CHECKSUM_LEN);
@@ -209,8 +287,8 @@ impl Codec for Checksum32 {
                 (checksum_room, payload_room)
             }
         };
-        checksum_room.copy_from_slice(&checksum);
-        payload_room.copy_from_slice(src);
+        let checksum = self.algorithm.checksum_blocks(src, |at, block| payload_room[at..at + block.len()].copy_from_slice(block));
+        checksum_room.copy_from_slice(&checksum.to_le_bytes());
         Ok(len)
     }
 
@@ -220,14 +298,16 @@ impl Codec for Checksum32 {
     }
 
     fn decode(&self, src: &[u8]) -> Result<Vec<u8>> {
-        Ok(self.verified_payload(src)?.to_vec())
+        let mut out = vec![0u8; self.decoded_size(src)?];
+        self.verify_into(src, &mut out)?;
+        Ok(out)
     }
 
     fn decode_into(&self, src: &[u8], dst: &mut [u8]) -> Result<usize> {
         let size = self.decoded_size(src)?;
         let capacity = dst.len();
         let room = dst.get_mut(..size).ok_or_else(|| Error::buffer_too_small(size, capacity))?;
-        room.copy_from_slice(self.verified_payload(src)?);
+        self.verify_into(src, room)?;
         Ok(size)
     }
 }
@@ -254,18 +334,16 @@ const ADLER_NMAX: usize = 5552;
 /// Lanes of the vectorisable inner loop: each lane sums every `LANES`-th byte.
 const LANES: usize = 32;
 
-/// Adler-32 as zlib computes it (`zlib.adler32(data)`, start value 1).
+/// Adds `data` to the Adler-32 sums `a`, `b` (reduced; `zlib.adler32(data)` starts from 1, 0),
+/// returning them reduced.
 ///
 /// Per block of at most NMAX bytes the bytes are summed in `LANES` independent lanes, which the compiler
 /// turns into SIMD adds. For a block of `n` chunks of `LANES` bytes, with `x[k][j]` the byte in lane `j`
 /// of chunk `k`, byte-by-byte Adler gives `a += sum(x)` and `b += len * a_start + sum((len - p) * x_p)`,
 /// where `len - p = (n - k) * LANES - j`; the lane sums `sum[j] = sum_k x[k][j]` and
 /// `prefix[j] = sum_k (n - k) * x[k][j]` (the running total of `sum[j]` after each chunk) give both.
-fn adler32(data: &[u8]) -> u32 {
-    let (mut a, mut b) = (1u32, 0u32);
-    // Whole runs per block keep the fast path busy; any length up to NMAX keeps the sums in range.
-    let block_len = ADLER_NMAX / (LANES * ADLER_RUN) * (LANES * ADLER_RUN);
-    let mut blocks = data.chunks_exact(block_len);
+fn adler32_update(mut a: u32, mut b: u32, data: &[u8]) -> (u32, u32) {
+    let mut blocks = data.chunks_exact(ADLER_BLOCK_LEN);
     for block in &mut blocks {
         (a, b) = adler32_lanes(a, b, block);
     }
@@ -276,8 +354,11 @@ fn adler32(data: &[u8]) -> u32 {
         a += u32::from(byte);
         b += a;
     }
-    ((b % ADLER_BASE) << 16) | (a % ADLER_BASE)
+    (a % ADLER_BASE, b % ADLER_BASE)
 }
+
+/// Whole runs per block keep the fast path busy; any length up to NMAX keeps the sums in range.
+const ADLER_BLOCK_LEN: usize = ADLER_NMAX / (LANES * ADLER_RUN) * (LANES * ADLER_RUN);
 
 /// Chunks summed in 16-bit lanes before widening: a lane's sum stays <= 255 * 16 and its running total
 /// <= 255 * 16 * 17 / 2 = 34680, both below 65536. 16-bit lanes take half the SIMD work of 32-bit ones.
@@ -350,10 +431,10 @@ fn fletcher_reduce(x: u64) -> u64 {
 /// non-zero, and the final two folds bring each into 0..=65535, so [`fletcher_reduce`] gives the same
 /// bits. A word is `256 * high byte + low byte`, so the byte lanes of [`lane_sums`] serve here too: in a
 /// `LANES`-byte chunk, even lanes hold high bytes and odd lanes low bytes of word `j / 2`.
-fn fletcher32(data: &[u8]) -> u32 {
+///
+/// Adds `data` to the sums (reduced, as returned); only the last call may pass an odd length.
+fn fletcher32_update(mut sum1: u64, mut sum2: u64, data: &[u8]) -> (u64, u64) {
     const WORDS_PER_CHUNK: u64 = LANES as u64 / 2;
-    let (mut sum1, mut sum2) = (0u64, 0u64);
-    let block_len = ADLER_NMAX / (LANES * ADLER_RUN) * (LANES * ADLER_RUN);
     let mut add_chunks = |bytes: &[u8]| {
         let (sum, prefix) = lane_sums(bytes);
         let weight = |j: usize| if j % 2 == 0 { 256 } else { 1 };
@@ -366,7 +447,7 @@ fn fletcher32(data: &[u8]) -> u32 {
         sum2 = fletcher_reduce(sum2 + words * sum1 + weighted);
         sum1 = fletcher_reduce(sum1 + total);
     };
-    let mut blocks = data.chunks_exact(block_len);
+    let mut blocks = data.chunks_exact(ADLER_BLOCK_LEN);
     for block in &mut blocks {
         add_chunks(block);
     }
@@ -379,37 +460,51 @@ fn fletcher32(data: &[u8]) -> u32 {
         sum1 += value;
         sum2 += sum1;
     }
-    let (sum1, sum2) = (fletcher_reduce(sum1), fletcher_reduce(sum2));
-    ((sum2 as u32) << 16) | sum1 as u32
+    (fletcher_reduce(sum1), fletcher_reduce(sum2))
 }
 
 // ---- jenkins lookup3 ----------------------------------------------------------------------------------
 
 /// Bob Jenkins' `hashlittle` from lookup3.c, as HDF5's `H5_checksum_lookup3` and numcodecs'
-/// `jenkins_lookup3` compute it (byte-wise little-endian words, so the same on any machine).
-fn jenkins_lookup3(data: &[u8], initval: u32) -> u32 {
+/// `jenkins_lookup3` compute it (byte-wise little-endian words, so the same on any machine) starts
+/// with `a = b = c = lookup3_start(len, initval)`, mixes every 12-byte block but the last
+/// ([`lookup3_blocks`]) and ends in [`lookup3_finish`].
+fn lookup3_start(len: usize, initval: u32) -> u32 {
     // The length enters as a uint32_t, so lengths of 4 GiB and more wrap, as in C.
-    let start = 0xdead_beef_u32.wrapping_add(data.len() as u32).wrapping_add(initval);
-    let (mut a, mut b, mut c) = (start, start, start);
-    if data.is_empty() {
-        return c;
-    }
-    let word = |bytes: &[u8]| u32::from_le_bytes(bytes.try_into().expect("4 bytes"));
-    // All but the last block of 1..=12 bytes go through mix().
-    let last_len = (data.len() - 1) % 12 + 1;
-    let (body, last) = data.split_at(data.len() - last_len);
-    for block in body.chunks_exact(12) {
-        a = a.wrapping_add(word(&block[0..4]));
-        b = b.wrapping_add(word(&block[4..8]));
-        c = c.wrapping_add(word(&block[8..12]));
+    0xdead_beef_u32.wrapping_add(len as u32).wrapping_add(initval)
+}
+
+fn lookup3_word(bytes: &[u8]) -> u32 {
+    u32::from_le_bytes(bytes.try_into().expect("4 bytes"))
+}
+
+/// Mixes the 12-byte blocks of `blocks` (a multiple of 12 bytes, none of them the data's last block).
+fn lookup3_blocks(mut a: u32, mut b: u32, mut c: u32, blocks: &[u8]) -> (u32, u32, u32) {
+    for block in blocks.chunks_exact(12) {
+        a = a.wrapping_add(lookup3_word(&block[0..4]));
+        b = b.wrapping_add(lookup3_word(&block[4..8]));
+        c = c.wrapping_add(lookup3_word(&block[8..12]));
         (a, b, c) = lookup3_mix(a, b, c);
     }
+    (a, b, c)
+}
+
+/// Hashes `last`, the end of the data (empty only if the data is): all but its last 1..=12 bytes
+/// through mix(), those zero-padded through final().
+fn lookup3_finish(a: u32, b: u32, c: u32, last: &[u8]) -> u32 {
+    if last.is_empty() {
+        return c;
+    }
+    let last_len = (last.len() - 1) % 12 + 1;
+    let (body, last) = last.split_at(last.len() - last_len);
+    let (a, b, c) = lookup3_blocks(a, b, c, body);
     let mut padded = [0u8; 12];
     padded[..last.len()].copy_from_slice(last);
-    a = a.wrapping_add(word(&padded[0..4]));
-    b = b.wrapping_add(word(&padded[4..8]));
-    c = c.wrapping_add(word(&padded[8..12]));
-    lookup3_final(a, b, c)
+    lookup3_final(
+        a.wrapping_add(lookup3_word(&padded[0..4])),
+        b.wrapping_add(lookup3_word(&padded[4..8])),
+        c.wrapping_add(lookup3_word(&padded[8..12])),
+    )
 }
 
 fn lookup3_mix(mut a: u32, mut b: u32, mut c: u32) -> (u32, u32, u32) {
@@ -549,13 +644,64 @@ mod tests {
         for len in lengths {
             for source in [&data, &ones] {
                 let bytes = &source[..len];
-                assert_eq!(adler32(bytes), adler32_bytewise(bytes), "adler32 of {len} bytes");
-                assert_eq!(fletcher32(bytes), fletcher32_hdf5(bytes), "fletcher32 of {len} bytes");
+                assert_eq!(Algorithm::Adler32.checksum(bytes), adler32_bytewise(bytes), "adler32 of {len} bytes");
+                assert_eq!(Algorithm::Fletcher32.checksum(bytes), fletcher32_hdf5(bytes), "fletcher32 of {len} bytes");
             }
         }
         // 0xffff words make every HDF5 partial sum land on 0xffff rather than 0.
         for len in [2, 720, 721, 722, 50_000, 50_001] {
-            assert_eq!(fletcher32(&ones[..len]), fletcher32_hdf5(&ones[..len]), "{len} bytes of 0xff");
+            assert_eq!(Algorithm::Fletcher32.checksum(&ones[..len]), fletcher32_hdf5(&ones[..len]), "{len} bytes of 0xff");
+        }
+    }
+
+    /// lookup3.c's `hashlittle` in one pass: every 12-byte block but the last through mix(), the last
+    /// 1..=12 bytes zero-padded through final().
+    fn lookup3_one_pass(data: &[u8], initval: u32) -> u32 {
+        let start = 0xdead_beef_u32.wrapping_add(data.len() as u32).wrapping_add(initval);
+        let (mut a, mut b, mut c) = (start, start, start);
+        if data.is_empty() {
+            return c;
+        }
+        let mut rest = data;
+        let word = |bytes: &[u8], i: usize| bytes.get(i..i + 4).map_or_else(
+            || bytes.iter().skip(i).take(4).enumerate().fold(0, |w, (k, &x)| w | u32::from(x) << (8 * k)),
+            |w| u32::from_le_bytes(w.try_into().unwrap()),
+        );
+        while rest.len() > 12 {
+            (a, b, c) = lookup3_mix(a.wrapping_add(word(rest, 0)), b.wrapping_add(word(rest, 4)), c.wrapping_add(word(rest, 8)));
+            rest = &rest[12..];
+        }
+        lookup3_final(a.wrapping_add(word(rest, 0)), b.wrapping_add(word(rest, 4)), c.wrapping_add(word(rest, 8)))
+    }
+
+    #[test]
+    fn block_by_block_checksums_equal_one_pass_ones() {
+        // checksum_blocks() cuts the data into BLOCK_LEN blocks; lengths around their edges, and the
+        // blocks it hands out must tile the data.
+        let data = noise(5 * BLOCK_LEN + 100);
+        let mut lengths: Vec<usize> = (0..40).collect();
+        for edge in [BLOCK_LEN, 2 * BLOCK_LEN, 4 * BLOCK_LEN] {
+            lengths.extend(edge - 13..edge + 13);
+        }
+        lengths.push(data.len());
+        for len in lengths {
+            let bytes = &data[..len];
+            assert_eq!(Algorithm::Crc32.checksum(bytes), crc32fast::hash(bytes), "crc32 of {len} bytes");
+            assert_eq!(Algorithm::Crc32c.checksum(bytes), crc32c::crc32c(bytes), "crc32c of {len} bytes");
+            for initval in [0, 0x9e37_79b9] {
+                let algorithm = Algorithm::JenkinsLookup3 { initval };
+                assert_eq!(algorithm.checksum(bytes), lookup3_one_pass(bytes, initval), "lookup3 of {len} bytes");
+            }
+            for algorithm in [Algorithm::Crc32, Algorithm::Adler32, Algorithm::Crc32c, Algorithm::Fletcher32, Algorithm::JenkinsLookup3 { initval: 3 }] {
+                let mut copy = vec![0u8; len];
+                let mut next = 0;
+                let checksum = algorithm.checksum_blocks(bytes, |at, block| {
+                    assert_eq!(at, next, "{algorithm:?}: blocks in order, without gaps");
+                    copy[at..at + block.len()].copy_from_slice(block);
+                    next = at + block.len();
+                });
+                assert_eq!((checksum, &copy[..]), (algorithm.checksum(bytes), bytes), "{algorithm:?} of {len} bytes");
+            }
         }
     }
 
@@ -708,3 +854,4 @@ mod tests {
         }
     }
 }
+
