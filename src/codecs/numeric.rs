@@ -26,8 +26,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::simd::cast::f32_map;
-use super::elements::{cast, f32_to_int_fast, F32Step, swap_copy, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
+use super::elements::{cast, f32_step_fast, F32Step, swap_copy, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
 use super::{check_decoded_size, config_map, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 /// Codec ids this module provides.
@@ -588,18 +587,10 @@ fn fso_encode<D: Element, A: Element>(src: &[u8], dst: &mut [u8], offset: PyScal
         if D::KIND == Kind::F32 {
             // The same computation in float32 by the SIMD kernels, where they handle `A`.
             let (offset, scale) = (offset.to_wide().to_f64() as f32, scale.to_wide().to_f64() as f32);
-            if A::KIND == Kind::F32 {
-                f32_map(src, dst, F32Step::ShiftScaleRint { offset, scale });
-                return;
-            }
-            let (src_vec, src_tail) = src.split_at(split * D::SIZE);
-            let (dst_vec, dst_tail) = dst.split_at_mut(split * A::SIZE);
-            if f32_to_int_fast::<A>(src_vec, dst_vec, F32Step::ShiftScaleRint { offset, scale }) {
-                fso_loop::<D, A>(src_tail, dst_tail, 0, compute);
-                return;
-            }
+            f32_fast_or_loop::<D, A>(src, dst, split, F32Step::ShiftScaleRint { offset, scale }, compute);
+        } else {
+            fso_loop::<D, A>(src, dst, split, compute);
         }
-        fso_loop::<D, A>(src, dst, split, compute);
         return;
     }
     // The integer array's value after `- offset` in the array's own integer type (int64 for bool).
@@ -677,14 +668,28 @@ fn fso_decode<A: Element, D: Element>(src: &[u8], dst: &mut [u8], offset: PyScal
 
 /// `np.around(scale * arr) / scale` in `dtype`, then `.astype(astype)`.
 fn quantize_encode<D: Element, A: Element>(src: &[u8], dst: &mut [u8], scale: f64) {
-    if D::KIND == Kind::F32 && A::KIND == Kind::F32 {
-        // The same computation in float32 by the SIMD kernels.
-        f32_map(src, dst, F32Step::ScaleRintDivide { scale: scale as f32 });
-        return;
-    }
     let scale = D::from_py_float(scale);
     let split = vector_lanes(src.len() / D::SIZE);
-    fso_loop::<D, A>(src, dst, split, |x: D| scale.mul(x).rint().div(scale).to_wide());
+    let compute = |x: D| scale.mul(x).rint().div(scale).to_wide();
+    if D::KIND == Kind::F32 {
+        let step = F32Step::ScaleRintDivide { scale: scale.to_wide().to_f64() as f32 };
+        f32_fast_or_loop::<D, A>(src, dst, split, step, compute);
+    } else {
+        fso_loop::<D, A>(src, dst, split, compute);
+    }
+}
+
+/// [`fso_loop`] for a float32 array (`D` is `f32`): the SIMD kernels do `step` (the same computation as
+/// `compute`) and the cast on the vectorised part where they handle `A`, the loop does the rest.
+fn f32_fast_or_loop<D: Element, A: Element>(src: &[u8], dst: &mut [u8], split: usize, step: F32Step, compute: impl Fn(D) -> Wide) {
+    debug_assert_eq!(D::KIND, Kind::F32);
+    let (src_vec, src_tail) = src.split_at(split * D::SIZE);
+    let (dst_vec, dst_tail) = dst.split_at_mut(split * A::SIZE);
+    if f32_step_fast::<A>(src_vec, dst_vec, step) {
+        fso_loop::<D, A>(src_tail, dst_tail, 0, compute);
+    } else {
+        fso_loop::<D, A>(src, dst, split, compute);
+    }
 }
 
 #[cfg(test)]
