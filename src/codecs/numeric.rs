@@ -659,11 +659,29 @@ fn fso_decode<A: Element, D: Element>(src: &[u8], dst: &mut [u8], offset: PyScal
     if A::KIND.is_float() {
         let offset = A::from_py_float(offset.to_f64());
         let scale = A::from_py_float(scale.to_f64());
-        fso_loop::<A, D>(src, dst, split, |x: A| x.div(scale).add(offset).to_wide());
+        match exact_reciprocal(scale) {
+            Some(reciprocal) => fso_loop::<A, D>(src, dst, split, |x: A| x.mul(reciprocal).add(offset).to_wide()),
+            None => fso_loop::<A, D>(src, dst, split, |x: A| x.div(scale).add(offset).to_wide()),
+        }
     } else {
         let (offset, scale) = (offset.to_f64(), scale.to_f64());
-        fso_loop::<A, D>(src, dst, split, |x: A| Wide::Double(x.to_wide().to_f64() / scale + offset));
+        match exact_reciprocal(scale) {
+            Some(reciprocal) => fso_loop::<A, D>(src, dst, split, |x: A| Wide::Double(x.to_wide().to_f64() * reciprocal + offset)),
+            None => fso_loop::<A, D>(src, dst, split, |x: A| Wide::Double(x.to_wide().to_f64() / scale + offset)),
+        }
     }
+}
+
+/// `1 / scale` in `T` when that is exact (`scale` a power of two whose reciprocal `T` holds): then
+/// `x / scale` and `x * (1 / scale)` are the same real number rounded once, the same bits for every `x`
+/// (NaN, infinities, zeros' signs, overflow and subnormal results included), and a multiply costs a
+/// fraction of a division, which bounds fixedscaleoffset's decode otherwise.
+fn exact_reciprocal<T: Element>(scale: T) -> Option<T> {
+    let scale = scale.to_wide().to_f64();
+    let power_of_two = scale.is_normal() && scale.to_bits() & 0x000f_ffff_ffff_ffff == 0;
+    let reciprocal = 1.0 / scale;
+    let in_t = T::from_py_float(reciprocal);
+    (power_of_two && in_t.to_wide().to_f64() == reciprocal).then_some(in_t)
 }
 
 /// `np.around(scale * arr) / scale` in `dtype`, then `.astype(astype)`.
@@ -696,6 +714,7 @@ fn f32_fast_or_loop<D: Element, A: Element>(src: &[u8], dst: &mut [u8], split: u
 mod tests {
     use super::*;
     use crate::codecs::codec_from_json;
+    use crate::codecs::elements::F16;
 
     fn flat(dtype: &str) -> ArrayInfo {
         ArrayInfo::new(DType::parse(dtype).unwrap(), None)
@@ -734,6 +753,48 @@ mod tests {
         assert!(codec_from_json(r#"{"id":"delta","dtype":"|O"}"#).is_err());
         assert!(codec_from_json(r#"{"id":"delta"}"#).is_err());
         assert!(codec_from_json(r#"{"id":"fixedscaleoffset","offset":1000,"scale":1,"dtype":"u1"}"#).is_err());
+    }
+
+    #[test]
+    fn multiplying_by_an_exact_reciprocal_divides_bit_for_bit() {
+        fn check<T: Element>(scale: f64, exact: bool, values: &[f64]) {
+            let scale_t = T::from_py_float(scale);
+            let Some(reciprocal) = exact_reciprocal(scale_t) else {
+                assert!(!exact, "{scale} in {:?} has an exact reciprocal", T::KIND);
+                return;
+            };
+            assert!(exact, "{scale} in {:?} has no exact reciprocal", T::KIND);
+            let bits = |x: T| {
+                let mut bytes = [0u8; 8];
+                x.store(&mut bytes[..T::SIZE]);
+                bytes
+            };
+            for &v in values {
+                let x = T::from_py_float(v);
+                assert_eq!(bits(x.mul(reciprocal)), bits(x.div(scale_t)), "{v} / {scale} in {:?}", T::KIND);
+            }
+        }
+        let mut rng = crate::simd::testing::Rng(7);
+        let mut values = vec![0.0, -0.0, 1.0, -3.0, 65504.0, 1e-7, 5.9e-8, 1e300, 4.9e-324, f64::INFINITY, -f64::INFINITY, f64::NAN];
+        values.extend((0..2000).map(|_| f64::from_bits(rng.next())));
+        values.extend((0..2000).map(|_| rng.f32_value() as f64));
+        for (scale, f16_exact, f32_exact, f64_exact) in [
+            (2.0, true, true, true),
+            (-0.25, true, true, true),
+            (1024.0, true, true, true),
+            (65536.0, false, true, true), // float16's 65536 is infinity
+            (2f64.powi(-20), false, true, true), // float16 cannot hold 2^20
+            (2f64.powi(127), false, true, true), // float32's 2^-127 is subnormal, still exact
+            (2f64.powi(1023), false, false, true),
+            (1000.0, false, false, false),
+            (3.0, false, false, false),
+            (0.0, false, false, false),
+            (f64::INFINITY, false, false, false),
+        ] {
+            check::<F16>(scale, f16_exact, &values);
+            check::<f32>(scale, f32_exact, &values);
+            check::<f64>(scale, f64_exact, &values);
+        }
     }
 
     #[test]
