@@ -28,6 +28,7 @@
 use serde_json::{Map, Value};
 
 use super::{check_decoded_size, config_map, ArrayInfo, Codec, Constructor, Error, Params, Result};
+use crate::simd::sums::{block_sums, Symbols, CHUNK, MAX_BLOCK};
 
 /// Codec ids this module provides.
 pub(super) const CODECS: &[(&str, Constructor)] = &[
@@ -113,17 +114,16 @@ impl Algorithm {
 }
 
 /// Bytes hashed between two copies of [`Algorithm::checksum_blocks`]: small enough to stay in L1, a
-/// multiple of lookup3's 12-byte blocks and of the Adler/Fletcher blocks (whole blocks keep every
-/// intermediate state equal to the one-shot computation).
-const BLOCK_LEN: usize = 3 * ADLER_BLOCK_LEN;
-const _: () = assert!(BLOCK_LEN % 12 == 0 && BLOCK_LEN % 2 == 0);
+/// multiple of lookup3's 12-byte blocks, of Fletcher-32's 2-byte words and of the 32-byte chunks of
+/// the Adler/Fletcher sums.
+const BLOCK_LEN: usize = 15 * 1024;
+const _: () = assert!(BLOCK_LEN % 12 == 0 && BLOCK_LEN % CHUNK == 0);
 
 /// A checksum in progress: fed whole [`BLOCK_LEN`] blocks, then the rest.
 enum Running {
     Crc32(crc32fast::Hasher),
     Crc32c(u32),
-    Adler32 { a: u32, b: u32 },
-    Fletcher32 { sum1: u64, sum2: u64 },
+    Sums { pair: SumPair, sums: (u64, u64) },
     JenkinsLookup3 { a: u32, b: u32, c: u32 },
 }
 
@@ -133,8 +133,8 @@ impl Running {
         match algorithm {
             Algorithm::Crc32 => Running::Crc32(crc32fast::Hasher::new()),
             Algorithm::Crc32c => Running::Crc32c(0),
-            Algorithm::Adler32 => Running::Adler32 { a: 1, b: 0 },
-            Algorithm::Fletcher32 => Running::Fletcher32 { sum1: 0, sum2: 0 },
+            Algorithm::Adler32 => Running::Sums { pair: SumPair::Adler32, sums: SumPair::Adler32.start() },
+            Algorithm::Fletcher32 => Running::Sums { pair: SumPair::Fletcher32, sums: SumPair::Fletcher32.start() },
             Algorithm::JenkinsLookup3 { initval } => {
                 let start = lookup3_start(total_len, initval);
                 Running::JenkinsLookup3 { a: start, b: start, c: start }
@@ -147,8 +147,7 @@ impl Running {
         match self {
             Running::Crc32(hasher) => hasher.update(block),
             Running::Crc32c(crc) => *crc = crc32c::crc32c_append(*crc, block),
-            Running::Adler32 { a, b } => (*a, *b) = adler32_update(*a, *b, block),
-            Running::Fletcher32 { sum1, sum2 } => (*sum1, *sum2) = fletcher32_update(*sum1, *sum2, block),
+            Running::Sums { pair, sums } => *sums = pair.update(*sums, block),
             Running::JenkinsLookup3 { a, b, c } => (*a, *b, *c) = lookup3_blocks(*a, *b, *c, block),
         }
     }
@@ -161,13 +160,9 @@ impl Running {
                 hasher.finalize()
             }
             Running::Crc32c(crc) => crc32c::crc32c_append(crc, last),
-            Running::Adler32 { a, b } => {
-                let (a, b) = adler32_update(a, b, last);
-                (b << 16) | a
-            }
-            Running::Fletcher32 { sum1, sum2 } => {
-                let (sum1, sum2) = fletcher32_update(sum1, sum2, last);
-                ((sum2 as u32) << 16) | sum1 as u32
+            Running::Sums { pair, sums } => {
+                let (s1, s2) = pair.update(sums, last);
+                ((s2 as u32) << 16) | s1 as u32
             }
             Running::JenkinsLookup3 { a, b, c } => lookup3_finish(a, b, c, last),
         }
@@ -326,142 +321,91 @@ fn uint32_like_cython(value: &Value) -> Option<u32> {
     }
 }
 
-// ---- adler32 ------------------------------------------------------------------------------------------
+// ---- adler32 and fletcher32 ---------------------------------------------------------------------------
+
+/// Adler-32 and Fletcher-32: two running sums over a stream of symbols, `s1 += v; s2 += s1`, each
+/// reduced modulo about 2^16, packed as `s2 << 16 | s1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SumPair {
+    /// zlib's Adler-32 (`zlib.adler32(data)`): bytes, modulo 65521, `s1` starting at 1.
+    Adler32,
+    /// HDF5's Fletcher-32 (`H5_checksum_fletcher32`, numcodecs' `_fletcher32`): big-endian 16-bit words,
+    /// a trailing odd byte as the high half of a last word, ones' complement sums (see [`fletcher_reduce`]).
+    Fletcher32,
+}
 
 /// The Adler-32 modulus.
-const ADLER_BASE: u32 = 65521;
-/// zlib's NMAX: the most bytes after which the unreduced sums still fit 32 bits.
-const ADLER_NMAX: usize = 5552;
-/// Lanes of the vectorisable inner loop: each lane sums every `LANES`-th byte.
-const LANES: usize = 32;
+const ADLER_BASE: u64 = 65521;
 
-/// Adds `data` to the Adler-32 sums `a`, `b` (reduced; `zlib.adler32(data)` starts from 1, 0),
-/// returning them reduced.
-///
-/// Per block of at most NMAX bytes the bytes are summed in `LANES` independent lanes, which the compiler
-/// turns into SIMD adds. For a block of `n` chunks of `LANES` bytes, with `x[k][j]` the byte in lane `j`
-/// of chunk `k`, byte-by-byte Adler gives `a += sum(x)` and `b += len * a_start + sum((len - p) * x_p)`,
-/// where `len - p = (n - k) * LANES - j`; the lane sums `sum[j] = sum_k x[k][j]` and
-/// `prefix[j] = sum_k (n - k) * x[k][j]` (the running total of `sum[j]` after each chunk) give both.
-fn adler32_update(mut a: u32, mut b: u32, data: &[u8]) -> (u32, u32) {
-    let mut blocks = data.chunks_exact(ADLER_BLOCK_LEN);
-    for block in &mut blocks {
-        (a, b) = adler32_lanes(a, b, block);
+/// Bytes per call of [`block_sums`]: the most whole chunks it takes.
+const SUMS_BLOCK_LEN: usize = MAX_BLOCK / CHUNK * CHUNK;
+
+impl SumPair {
+    fn start(self) -> (u64, u64) {
+        match self {
+            SumPair::Adler32 => (1, 0),
+            SumPair::Fletcher32 => (0, 0),
+        }
     }
-    let rest = blocks.remainder();
-    let whole = rest.len() / LANES * LANES;
-    (a, b) = adler32_lanes(a, b, &rest[..whole]);
-    for &byte in &rest[whole..] {
-        a += u32::from(byte);
-        b += a;
+
+    fn symbols(self) -> Symbols {
+        match self {
+            SumPair::Adler32 => Symbols::Bytes,
+            SumPair::Fletcher32 => Symbols::BigEndianWords,
+        }
     }
-    (a % ADLER_BASE, b % ADLER_BASE)
-}
 
-/// Whole runs per block keep the fast path busy; any length up to NMAX keeps the sums in range.
-const ADLER_BLOCK_LEN: usize = ADLER_NMAX / (LANES * ADLER_RUN) * (LANES * ADLER_RUN);
+    fn reduce(self, x: u64) -> u64 {
+        match self {
+            SumPair::Adler32 => x % ADLER_BASE,
+            SumPair::Fletcher32 => fletcher_reduce(x),
+        }
+    }
 
-/// Chunks summed in 16-bit lanes before widening: a lane's sum stays <= 255 * 16 and its running total
-/// <= 255 * 16 * 17 / 2 = 34680, both below 65536. 16-bit lanes take half the SIMD work of 32-bit ones.
-const ADLER_RUN: usize = 16;
-
-/// Adds `block` (whole chunks, at most NMAX bytes) to the reduced sums `a`, `b`; returns them reduced.
-fn adler32_lanes(a: u32, b: u32, block: &[u8]) -> (u32, u32) {
-    let (sum, prefix) = lane_sums(block);
-    let len = block.len() as u64;
-    let total: u64 = sum.iter().map(|&s| u64::from(s)).sum();
-    let weighted: u64 = LANES as u64 * prefix.iter().map(|&s| u64::from(s)).sum::<u64>()
-        - sum.iter().enumerate().map(|(j, &s)| j as u64 * u64::from(s)).sum::<u64>();
-    let base = u64::from(ADLER_BASE);
-    let new_a = (u64::from(a) + total) % base;
-    let new_b = (u64::from(b) + len * u64::from(a) + weighted) % base;
-    (new_a as u32, new_b as u32)
-}
-
-/// Per-lane sums over the `LANES`-byte chunks of `block` (whole chunks, at most NMAX bytes):
-/// `sum[j] = sum_k x[k][j]` and `prefix[j] = sum_k (n - k) * x[k][j]`, the running total of `sum[j]`
-/// after each chunk.
-fn lane_sums(block: &[u8]) -> ([u32; LANES], [u32; LANES]) {
-    let mut sum = [0u32; LANES];
-    let mut prefix = [0u32; LANES];
-    let mut runs = block.chunks_exact(LANES * ADLER_RUN);
-    for run in &mut runs {
-        let mut run_sum = [0u16; LANES];
-        let mut run_prefix = [0u16; LANES];
-        for chunk in run.chunks_exact(LANES) {
-            let chunk: &[u8; LANES] = chunk.try_into().expect("LANES bytes");
-            for j in 0..LANES {
-                run_sum[j] += u16::from(chunk[j]);
-                run_prefix[j] += run_sum[j];
+    /// Adds `data` to the reduced sums `(s1, s2)` and returns them reduced; only the last call may pass
+    /// an odd length (Fletcher-32's words).
+    ///
+    /// Whole chunks go through [`block_sums`] (SIMD), [`SUMS_BLOCK_LEN`] bytes at a time: with
+    /// `count` symbols in a block, `s1 += total` and `s2 += count * s1 + m * before + weighted` (see
+    /// `crate::simd::sums`); the symbols of a last partial chunk one by one.
+    fn update(self, (mut s1, mut s2): (u64, u64), data: &[u8]) -> (u64, u64) {
+        let symbols = self.symbols();
+        let bytes_per_symbol = CHUNK as u64 / symbols.per_chunk();
+        for block in data.chunks(SUMS_BLOCK_LEN) {
+            let whole = block.len() / CHUNK * CHUNK;
+            let sums = block_sums(&block[..whole], symbols);
+            let count = whole as u64 / bytes_per_symbol;
+            s2 = self.reduce(s2 + count * s1 + symbols.per_chunk() * sums.before + sums.weighted);
+            s1 = self.reduce(s1 + sums.total);
+            let mut add = |v: u64| {
+                s1 += v;
+                s2 += s1;
+            };
+            match symbols {
+                Symbols::Bytes => block[whole..].iter().for_each(|&byte| add(u64::from(byte))),
+                // A last odd byte counts as the high byte of a word whose low byte is 0.
+                Symbols::BigEndianWords => block[whole..].chunks(2).for_each(|w| add(u64::from(w[0]) << 8 | u64::from(w.get(1).copied().unwrap_or(0)))),
             }
         }
-        // Each chunk of the run also adds the lane's sum before the run to the running total.
-        for j in 0..LANES {
-            prefix[j] += ADLER_RUN as u32 * sum[j] + u32::from(run_prefix[j]);
-            sum[j] += u32::from(run_sum[j]);
-        }
+        (self.reduce(s1), self.reduce(s2))
     }
-    for chunk in runs.remainder().chunks_exact(LANES) {
-        for j in 0..LANES {
-            sum[j] += u32::from(chunk[j]);
-            prefix[j] += sum[j];
-        }
-    }
-    (sum, prefix)
 }
-
-// ---- fletcher32 ---------------------------------------------------------------------------------------
 
 /// The Fletcher-32 modulus (ones' complement 16-bit sums).
 const FLETCHER_MOD: u64 = 65535;
 
 /// Reduces modulo 65535 the way HDF5's end-around-carry folding does: zero stays zero, any other value
 /// lands in 1..=65535 (the folds never turn a non-zero sum into 0, so 65535 stands for "0 mod 65535").
+///
+/// HDF5 folds the sums every 360 words; folding keeps them congruent modulo 65535 and non-zero once
+/// non-zero, and the final two folds bring each into 0..=65535, so reducing after any number of words
+/// gives the same bits.
 fn fletcher_reduce(x: u64) -> u64 {
     if x == 0 {
         0
     } else {
         (x - 1) % FLETCHER_MOD + 1
     }
-}
-
-/// HDF5's Fletcher-32 (`H5_checksum_fletcher32`, numcodecs' `_fletcher32`): big-endian 16-bit words,
-/// a trailing odd byte as the high half of a last word, `sum2 << 16 | sum1`.
-///
-/// HDF5 folds the sums every 360 words; folding keeps them congruent modulo 65535 and non-zero once
-/// non-zero, and the final two folds bring each into 0..=65535, so [`fletcher_reduce`] gives the same
-/// bits. A word is `256 * high byte + low byte`, so the byte lanes of [`lane_sums`] serve here too: in a
-/// `LANES`-byte chunk, even lanes hold high bytes and odd lanes low bytes of word `j / 2`.
-///
-/// Adds `data` to the sums (reduced, as returned); only the last call may pass an odd length.
-fn fletcher32_update(mut sum1: u64, mut sum2: u64, data: &[u8]) -> (u64, u64) {
-    const WORDS_PER_CHUNK: u64 = LANES as u64 / 2;
-    let mut add_chunks = |bytes: &[u8]| {
-        let (sum, prefix) = lane_sums(bytes);
-        let weight = |j: usize| if j % 2 == 0 { 256 } else { 1 };
-        let words = (bytes.len() / 2) as u64;
-        let total: u64 = sum.iter().enumerate().map(|(j, &s)| weight(j) * u64::from(s)).sum();
-        // sum over words p of (words - p) * w_p, with words - p = (n - k) * WORDS_PER_CHUNK - j / 2.
-        let weighted: u64 = (0..LANES)
-            .map(|j| weight(j) * (WORDS_PER_CHUNK * u64::from(prefix[j]) - (j / 2) as u64 * u64::from(sum[j])))
-            .sum();
-        sum2 = fletcher_reduce(sum2 + words * sum1 + weighted);
-        sum1 = fletcher_reduce(sum1 + total);
-    };
-    let mut blocks = data.chunks_exact(ADLER_BLOCK_LEN);
-    for block in &mut blocks {
-        add_chunks(block);
-    }
-    let rest = blocks.remainder();
-    let whole = rest.len() / LANES * LANES;
-    add_chunks(&rest[..whole]);
-    for word in rest[whole..].chunks(2) {
-        // A last odd byte counts as the high byte of a word whose low byte is 0.
-        let value = u64::from(word[0]) << 8 | u64::from(word.get(1).copied().unwrap_or(0));
-        sum1 += value;
-        sum2 += sum1;
-    }
-    (fletcher_reduce(sum1), fletcher_reduce(sum2))
 }
 
 // ---- jenkins lookup3 ----------------------------------------------------------------------------------
@@ -581,8 +525,8 @@ mod tests {
     fn adler32_bytewise(data: &[u8]) -> u32 {
         let (mut a, mut b) = (1u32, 0u32);
         for &x in data {
-            a = (a + u32::from(x)) % ADLER_BASE;
-            b = (b + a) % ADLER_BASE;
+            a = (a + u32::from(x)) % ADLER_BASE as u32;
+            b = (b + a) % ADLER_BASE as u32;
         }
         b << 16 | a
     }
@@ -639,12 +583,12 @@ mod tests {
     }
 
     #[test]
-    fn lane_sums_equal_the_byte_loops_at_every_length() {
+    fn sums_equal_the_byte_loops_at_every_length() {
         // Lengths around the lane, block and NMAX boundaries, and data that maximises the sums.
         let data = noise(200_000);
         let ones = vec![0xffu8; 200_000];
         let mut lengths: Vec<usize> = (0..300).collect();
-        for edge in [5120, 5552, 10_240, 11_520, 3 * 5120, 100_000] {
+        for edge in [SUMS_BLOCK_LEN, 2 * SUMS_BLOCK_LEN, BLOCK_LEN, 2 * BLOCK_LEN, 100_000] {
             lengths.extend(edge - 33..edge + 33);
         }
         lengths.push(200_000);

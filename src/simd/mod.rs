@@ -16,6 +16,7 @@ pub(crate) mod cast;
 pub(crate) mod half;
 pub(crate) mod packbits;
 pub(crate) mod shuffle;
+pub(crate) mod sums;
 
 /// Whether AVX2 is there (x86-64 only; std caches the answer of the first call).
 #[cfg(all(target_arch = "x86_64", not(miri)))]
