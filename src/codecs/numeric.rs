@@ -528,6 +528,12 @@ fn delta_encode<D: Element, A: Element>(src: &[u8], dst: &mut [u8]) -> Result<()
 /// of `dec` and `enc` and casts each partial sum to `dec` (with the vectorised-cast rule over the whole
 /// output). Integer sums wrap, so any integer accumulator at least as wide as the output gives the output
 /// type's wrapping sum; bool sums are logical or.
+///
+/// Float sums stay one addition after the other on purpose: a SIMD prefix sum adds in another order,
+/// and float addition is not associative, so it would round differently from numpy's sequential
+/// accumulate. That chain of dependent adds (one add latency per element) bounds float decode at about
+/// 6 GB/s for float32 on the benchmark machine (0.4 of memcpy, 3x numcodecs). Integer sums run at
+/// about 0.8 of memcpy as they are (one-cycle adds).
 fn delta_decode<I: Element, O: Element>(src: &[u8], dst: &mut [u8]) {
     let count = src.len() / I::SIZE;
     if count == 0 {
