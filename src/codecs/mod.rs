@@ -8,7 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod dtype;
-mod elements;
+pub(crate) mod elements;
 mod error;
 mod params;
 mod registry;

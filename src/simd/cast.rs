@@ -104,7 +104,7 @@ fn cvtt32(x: f32) -> i32 {
 }
 
 #[inline(always)]
-fn apply(step: F32Step, x: f32) -> f32 {
+pub(super) fn apply(step: F32Step, x: f32) -> f32 {
     match step {
         F32Step::Identity => x,
         F32Step::ShiftScaleRint { offset, scale } => rint((x - offset) * scale),
@@ -228,6 +228,9 @@ mod x86 {
 // ---- AVX2: 8 lanes ---------------------------------------------------------------------------------------
 
 #[cfg(all(target_arch = "x86_64", not(miri)))]
+pub(super) use avx2::apply as avx2_apply;
+
+#[cfg(all(target_arch = "x86_64", not(miri)))]
 mod avx2 {
     use super::{F32Step, IntTarget};
     use std::arch::x86_64::*;
@@ -237,7 +240,7 @@ mod avx2 {
     /// multiplication before it quiets a signalling NaN), which it returns unchanged, as `rint` does.
     #[inline]
     #[target_feature(enable = "avx2")]
-    fn apply(step: F32Step, x: __m256) -> __m256 {
+    pub(in crate::simd) fn apply(step: F32Step, x: __m256) -> __m256 {
         match step {
             F32Step::Identity => x,
             F32Step::ShiftScaleRint { offset, scale } => {

@@ -13,8 +13,10 @@
 
 pub(crate) mod bswap;
 pub(crate) mod cast;
+pub(crate) mod half;
 pub(crate) mod packbits;
 pub(crate) mod shuffle;
+pub(crate) mod sums;
 
 /// Whether AVX2 is there (x86-64 only; std caches the answer of the first call).
 #[cfg(all(target_arch = "x86_64", not(miri)))]
@@ -23,6 +25,12 @@ fn has_avx2() -> bool {
     std::is_x86_feature_detected!("avx2")
 }
 
+/// Whether AVX2 and F16C (the float16 conversions) are there.
+#[cfg(all(target_arch = "x86_64", not(miri)))]
+#[inline]
+fn has_avx2_f16c() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("f16c")
+}
 
 #[cfg(test)]
 pub(crate) mod testing {
