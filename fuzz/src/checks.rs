@@ -250,8 +250,9 @@ pub const DTYPES: &[&str] = &["|u1", "|b1", "|i1", "<i2", ">i2", "<u4", ">i8", "
 /// encoded size suffices and one byte less does not, and decoding gives the input back exactly.
 pub fn roundtrip(data: &[u8]) {
     let [selector, dtype_selector, shape_selector, payload @ ..] = data else { return };
-    // lzma format 0 (auto) only decodes; every other configuration must encode.
-    let encoders: Vec<&str> = configs().into_iter().filter(|c| !c.contains(r#""format":0"#)).collect();
+    // lzma format 0 (auto) only decodes, and pickle decodes numeric arrays but encodes only object arrays
+    // (the item calls); every other configuration must encode.
+    let encoders: Vec<&str> = configs().into_iter().filter(|c| !c.contains(r#""format":0"#) && !c.contains(r#""id":"pickle""#)).collect();
     let config = encoders[*selector as usize % encoders.len()];
     let dtype = DTYPES[*dtype_selector as usize % DTYPES.len()];
     let dtype_c = format!("{dtype}\0");
@@ -353,8 +354,14 @@ pub fn roundtrip(data: &[u8]) {
     assert_eq!(&dst[..len], &decoded[..], "{what}: decode and decode_alloc disagree");
     if LOSSY_IDS.iter().any(|id| config.contains(&format!(r#"{{"id":"{id}""#))) {
         // Lossy filters give an approximation of the input; it must be a fixed point: encoding what
-        // they decoded gives the same encoding.
+        // they decoded gives the same encoding. Not for fixedscaleoffset of integers: NumPy computes
+        // `(x - offset) * scale` in the integer dtype, which wraps for large x, and numcodecs' own
+        // encode(decode(encode(x))) then differs from encode(x) too (checked with numcodecs 0.16.6 on
+        // tests/fuzz_regressions/roundtrip/fixedscaleoffset-i4-wraps-so-no-fixed-point).
         assert_eq!(decoded.len(), payload.len(), "{what}: a lossy decode changed the length");
+        if config.contains(r#""id":"fixedscaleoffset""#) && !config.contains(r#""dtype":"<f"#) && !config.contains(r#""dtype":">f"#) {
+            return;
+        }
         let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
         // SAFETY: live slices and out-parameters.
         let status = unsafe { numcodecs_encode_alloc(codec.0, decoded.as_ptr().cast(), decoded.len(), &info, &mut out, &mut out_len) };
@@ -385,7 +392,7 @@ fn codec_ids(printed: &str) -> Vec<String> {
 }
 
 /// Codecs whose decode gives an approximation of the input (see the roundtrip target).
-const LOSSY_IDS: &[&str] = &["bitround", "packbits", "fixedscaleoffset", "quantize", "astype"];
+const LOSSY_IDS: &[&str] = &["bitround", "packbits", "fixedscaleoffset", "quantize", "astype", "categorize"];
 
 /// A small, compressible and not entirely regular buffer that codecs created by the config target encode.
 fn probe_data() -> Vec<u8> {
@@ -526,10 +533,25 @@ pub const OBJECT_CONFIGS: &[&str] = &[
     r#"{"id":"vlen-array","dtype":"<i2"}"#,
     r#"{"id":"vlen-array","dtype":">f8"}"#,
     r#"{"id":"vlen-array","dtype":"|u1"}"#,
+    r#"{"id":"categorize","labels":["a","zarr","\u00e9t\u00e9",""],"dtype":"|O","astype":"<i2"}"#,
+    // Not pickle: its item calls take str items only and give str or bytes, so decoded items do not all
+    // re-encode, which the properties below need; the decode target drives its unpickler instead.
     // Chains that start with an object codec (Zarr v2 string arrays) take the same calls.
     r#"{"filters":[{"id":"vlen-utf8"}],"compressor":{"id":"zstd","level":1}}"#,
     r#"[{"id":"vlen-bytes"},{"id":"zlib","level":1}]"#,
 ];
+
+/// The labels of the categorize entry of OBJECT_CONFIGS (this file uses no JSON parser).
+const CATEGORIZE_LABELS: &[&str] = &["a", "zarr", "\u{e9}t\u{e9}", ""];
+
+/// What an item encoded with `config` decodes to: itself, but for categorize, which keeps labels only
+/// (any other string decodes to the empty string, as in numcodecs).
+fn expected_item(config: &str, item: &[u8]) -> Vec<u8> {
+    if config.contains(r#""id":"categorize""#) && !CATEGORIZE_LABELS.iter().any(|label| label.as_bytes() == item) {
+        return Vec::new();
+    }
+    item.to_vec()
+}
 
 /// Copies out and frees an `_alloc` result.
 fn take_bytes(out: *mut u8, out_len: usize) -> Vec<u8> {
@@ -670,7 +692,7 @@ pub fn items(data: &[u8]) {
         expect_status(status, &[NUMCODECS_OK, NUMCODECS_INVALID_ARGUMENT], &format!("{what}: encode_items_alloc of split items"));
         if status == NUMCODECS_OK {
             let encoded = take_bytes(out, out_len);
-            let owned: Vec<Vec<u8>> = items.iter().map(|item| item.to_vec()).collect();
+            let owned: Vec<Vec<u8>> = items.iter().map(|item| expected_item(config, item)).collect();
             assert_eq!(decode_item_list(&codec, &encoded, &what), Ok(owned), "{what}: split items do not round-trip");
             let mut len = usize::MAX;
             // SAFETY: capacity 0 with a NULL destination asks for the size.
