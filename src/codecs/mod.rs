@@ -26,6 +26,7 @@ pub mod lzma;
 pub mod pipeline;
 pub mod packbits;
 pub mod shuffle;
+pub mod structured;
 pub mod pcodec;
 pub mod numeric;
 pub mod object;

@@ -33,6 +33,7 @@ fn registry() -> &'static RwLock<BTreeMap<String, Constructor>> {
             super::zfpy::CODECS,
             super::numeric::CODECS,
             super::vlen::CODECS,
+            super::structured::CODECS,
         ];
         let map = builtins.iter().flat_map(|list| list.iter()).map(|&(id, ctor)| (id.to_string(), ctor)).collect();
         RwLock::new(map)
