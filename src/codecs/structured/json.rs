@@ -13,7 +13,6 @@
 //! gives them; other codecs are refused (the fixtures prove these three).
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
@@ -459,47 +458,45 @@ fn write_int<S: Sink>(out: &mut S, value: i128) {
     out.put(&digits[at..]);
 }
 
-/// A fixed buffer for one float's `{:e}` text.
-struct Scratch {
-    bytes: [u8; 40],
-    len: usize,
-}
-
-impl std::fmt::Write for Scratch {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// Python's `repr(x)` of a finite float: the shortest digits that round-trip (Rust's `{:e}` gives the
-/// same shortest, closest digits as Python's dtoa), in fixed notation when the decimal exponent is in
-/// -4..16 (`0.0001`, `1000000000000000.0`), else `d.ddde±XX` (`1e-05`, `1e+16`).
+/// Python's `repr(x)` of a finite float: the shortest digits that round-trip, the closest of them, exact
+/// ties to even (Python's dtoa mode 0; zmij gives the same digits), in fixed notation when the decimal
+/// point falls within -4..16 digits of the first digit (`0.0001`, `1000000000000000.0`), else `d.ddde±XX`
+/// (`1e-05`, `1e+16`).
 pub(crate) fn write_python_float<S: Sink>(out: &mut S, x: f64) {
     if x == 0.0 {
         out.put(if x.is_sign_negative() { b"-0.0" } else { b"0.0" });
         return;
     }
-    let mut text = Scratch { bytes: [0; 40], len: 0 };
-    // At most 1 + 17 digits + '.' + 'e' + 4: always fits.
-    let _ = write!(text, "{:e}", x.abs());
-    let text = &text.bytes[..text.len];
-    let e = text.iter().position(|&b| b == b'e').unwrap_or(text.len());
-    let exponent: i32 = std::str::from_utf8(&text[e + 1..]).ok().and_then(|t| t.parse().ok()).unwrap_or(0);
-    let mut digits = [0u8; 24];
-    let mut n = 0;
-    for &b in text[..e].iter().filter(|b| b.is_ascii_digit()) {
-        digits[n] = b;
-        n += 1;
+    let mut buffer = zmij::Buffer::new();
+    let text = buffer.format_finite(x.abs()).as_bytes();
+    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e') {
+        Some(e) => (&text[..e], std::str::from_utf8(&text[e + 1..]).ok().and_then(|t| t.parse::<i32>().ok()).unwrap_or(0)),
+        None => (text, 0),
+    };
+    // The significant digits, and where the decimal point goes relative to the first of them.
+    let mut digits = [0u8; 32];
+    let (mut n, mut integer_digits, mut leading_zeros, mut fraction) = (0usize, 0i32, 0i32, false);
+    for &b in mantissa {
+        if b == b'.' {
+            fraction = true;
+            continue;
+        }
+        integer_digits += i32::from(!fraction);
+        if n == 0 && b == b'0' {
+            leading_zeros += 1;
+        } else if n < digits.len() {
+            digits[n] = b;
+            n += 1;
+        }
+    }
+    while n > 1 && digits[n - 1] == b'0' {
+        n -= 1;
     }
     let digits = &digits[..n];
+    let point = integer_digits - leading_zeros + exponent;
     if x < 0.0 {
         out.put_byte(b'-');
     }
-    // The decimal point goes after `point` digits.
-    let point = exponent + 1;
     if -4 < point && point <= 16 {
         if point <= 0 {
             out.put(b"0.");
@@ -524,12 +521,12 @@ pub(crate) fn write_python_float<S: Sink>(out: &mut S, x: f64) {
             out.put_byte(b'.');
             out.put(&digits[1..]);
         }
+        let exponent = point - 1;
         out.put(if exponent < 0 { b"e-" } else { b"e+" });
-        let magnitude = exponent.unsigned_abs();
-        if magnitude < 10 {
+        if exponent.unsigned_abs() < 10 {
             out.put_byte(b'0');
         }
-        write_int(out, magnitude as i128);
+        write_int(out, exponent.unsigned_abs() as i128);
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Packing: ints in the smallest form, unsigned families for positive values and signed ones for
 //! negative (`0xcc`-`0xcf`, `0xd0`-`0xd3`, fixints); floats as float64 (`0xcb`), or float32 (`0xca`,
-//! the C cast of the double) with `use_single_float`; str as fixstr/str8/str16/str32, except that without
+//! the C cast of the double, refused when that overflows) with `use_single_float`; str as fixstr/str8/str16/str32, except that without
 //! `use_bin_type` there is no str8 and bytes are written as str too (msgpack's old raw type); lists and
 //! tuples as arrays, dicts as maps in insertion order. Unpacking: `raw` gives str-family payloads as
 //! bytes, otherwise they must be UTF-8; map keys must be str or bytes (`strict_map_key`); ext types,
@@ -174,8 +174,13 @@ impl Emitter for MsgPackEmitter<'_> {
 
     fn float<S: Sink>(&mut self, out: &mut S, value: f64) -> Result<()> {
         if self.o.use_single_float.on {
+            // msgpack-python packs with PyFloat_Pack4: the C cast, refusing finite values it turns infinite.
+            let single = value as f32;
+            if single.is_infinite() && value.is_finite() {
+                return Err(Error::invalid_argument(format!("msgpack2: float {value} too large to pack with f format (use_single_float)")));
+            }
             out.put_byte(0xca);
-            out.put(&(value as f32).to_be_bytes());
+            out.put(&single.to_be_bytes());
         } else {
             out.put_byte(0xcb);
             out.put(&value.to_be_bytes());

@@ -34,6 +34,11 @@ fn floats_print_as_python_repr() {
         (0.1f32 as f64, "0.10000000149011612"),
         (12.5, "12.5"),
         (100.0, "100.0"),
+        // Exact ties between two shortest candidates round half to even, as Python's dtoa does.
+        (1500000000000000.25, "1500000000000000.2"),
+        (1500000000000000.75, "1500000000000000.8"),
+        (0.001, "0.001"),
+        (1234.5678, "1234.5678"),
     ] {
         let mut out = Vec::new();
         write_python_float(&mut out, x);
