@@ -100,9 +100,21 @@ impl<'a> Items<'a> {
         }
     }
 
+    /// The items in order, without a bounds-checked lookup per item.
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        (0..self.len()).map(|i| self.get(i))
+        let (list, flat): (&[&[u8]], Option<FlatItems<'a>>) = match *self {
+            Items::List(list) => (list, None),
+            Items::Flat(flat) => (&[], Some(flat)),
+        };
+        let flat_items = flat.into_iter().flat_map(|flat| flat.offsets.windows(2).map(move |pair| &flat.data[pair[0]..pair[1]]));
+        list.iter().copied().chain(flat_items)
     }
+}
+
+/// Checks that `bytes` are UTF-8 text, with the common all-ASCII case first (a word at a time, where
+/// `from_utf8` walks short strings byte by byte).
+pub fn is_utf8(bytes: &[u8]) -> bool {
+    bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
 }
 
 /// Decoded items in the flat layout: `offsets` has `len() + 1` entries starting at 0, item `i` is
@@ -135,6 +147,16 @@ impl DecodedItems {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Removes the last item and returns its bytes.
+    pub fn pop(&mut self) -> Option<Vec<u8>> {
+        if self.len() == 0 {
+            return None;
+        }
+        self.offsets.pop();
+        let start = *self.offsets.last()?;
+        Some(self.data.split_off(start))
     }
 
     /// Item `i`, or `None` past the end.

@@ -216,19 +216,20 @@ impl Dialect for Json {
     }
 
     fn prepare<'a>(&self, src: &'a [u8]) -> Result<Cow<'a, [u8]>> {
-        if src.is_ascii() {
-            return Ok(Cow::Borrowed(src));
-        }
         match self.text {
-            // The reader checks that strings are UTF-8; JSON has no other place for non-ASCII bytes.
+            // UTF-8 is checked by the reader, once for the whole text (Python decodes all of it first too).
             TextEncoding::Utf8 => Ok(Cow::Borrowed(src)),
+            TextEncoding::Ascii if src.is_ascii() => Ok(Cow::Borrowed(src)),
             TextEncoding::Ascii => Err(corrupt::<Json>("the input has a non-ASCII byte, which the ascii codec cannot decode")),
+            TextEncoding::Latin1 if src.is_ascii() => Ok(Cow::Borrowed(src)),
             TextEncoding::Latin1 => Ok(Cow::Owned(src.iter().map(|&b| b as char).collect::<String>().into_bytes())),
         }
     }
 
-    fn reader<'a>(&'a self, input: &'a [u8]) -> JsonReader<'a> {
-        JsonReader::new(input, 0, self.strict.on)
+    fn reader<'a>(&'a self, input: &'a [u8]) -> Result<JsonReader<'a>> {
+        let text = std::str::from_utf8(input)
+            .map_err(|e| corrupt::<Json>(format!("the text is not valid UTF-8 at byte {} ({e})", e.valid_up_to())))?;
+        Ok(JsonReader::new(text, 0, self.strict.on))
     }
 
     fn bound(&self, units: usize, depth: usize) -> Option<usize> {
@@ -330,7 +331,7 @@ impl Emitter for JsonEmitter<'_> {
 
     fn key<S: Sink>(&mut self, out: &mut S, index: usize, key: &str) -> Result<()> {
         self.item(out, index);
-        self.string(out, key)?;
+        self.string(out, key.as_bytes())?;
         out.put(&self.o.key_separator);
         Ok(())
     }
@@ -370,9 +371,8 @@ impl Emitter for JsonEmitter<'_> {
         Ok(())
     }
 
-    fn string<S: Sink>(&mut self, out: &mut S, value: &str) -> Result<()> {
+    fn string<S: Sink>(&mut self, out: &mut S, bytes: &[u8]) -> Result<()> {
         let table = if self.o.ensure_ascii.on { &ESCAPE_ASCII } else { &ESCAPE_UNICODE };
-        let bytes = value.as_bytes();
         out.put_byte(b'"');
         let mut start = 0;
         let mut i = 0;
@@ -397,7 +397,7 @@ impl Emitter for JsonEmitter<'_> {
                 i += 1;
             } else {
                 // Only with ensure_ascii (otherwise non-ASCII bytes pass above): one escape per UTF-16 unit.
-                let c = value[i..].chars().next().unwrap_or('\u{fffd}');
+                let c = utf8_char(&bytes[i..]);
                 let mut units = [0u16; 2];
                 for &unit in c.encode_utf16(&mut units).iter() {
                     Self::put_u_escape(out, unit as u32);
@@ -406,11 +406,11 @@ impl Emitter for JsonEmitter<'_> {
             }
             start = i;
         }
-        let rest = &value[start..];
+        let rest = &bytes[start..];
         if self.o.text == TextEncoding::Utf8 || rest.is_ascii() {
-            out.put(rest.as_bytes());
+            out.put(rest);
         } else {
-            for c in rest.chars() {
+            for c in String::from_utf8_lossy(rest).chars() {
                 if c.is_ascii() {
                     out.put_byte(c as u8);
                 } else if self.o.text.put_char(out, c).is_none() {
@@ -436,6 +436,17 @@ impl Emitter for JsonEmitter<'_> {
     fn has_bytes(&self) -> bool {
         false
     }
+}
+
+/// The character `bytes` (UTF-8) start with.
+fn utf8_char(bytes: &[u8]) -> char {
+    let len = match bytes.first() {
+        Some(0xf0..) => 4,
+        Some(0xe0..) => 3,
+        Some(0xc0..) => 2,
+        _ => 1,
+    };
+    bytes.get(..len).and_then(|head| std::str::from_utf8(head).ok()).and_then(|text| text.chars().next()).unwrap_or('\u{fffd}')
 }
 
 /// A Python int's repr.
@@ -532,6 +543,17 @@ pub(crate) fn write_python_float<S: Sink>(out: &mut S, x: f64) {
 
 // ---- decoding ---------------------------------------------------------------------------------------
 
+/// Bytes that end a run of plain string content: the closing quote, an escape, a control character.
+const STRING_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize;
+        b += 1;
+    }
+    table
+};
+
 #[derive(Debug, Clone, Copy)]
 struct Frame {
     dict: bool,
@@ -543,12 +565,15 @@ struct Frame {
 #[derive(Debug, Clone, Copy)]
 enum Held<'a> {
     Plain(Scalar<'a>),
+    /// A float's text, converted only when asked for: the first pass of a decode only skips it.
+    Float(&'a str),
     /// A string with escapes, in the reader's scratch buffer.
     Unescaped,
 }
 
 /// `json.JSONDecoder` as a token stream over UTF-8 text (see the module documentation).
 pub(crate) struct JsonReader<'a> {
+    text: &'a str,
     src: &'a [u8],
     pos: usize,
     strict: bool,
@@ -563,8 +588,8 @@ fn syntax(message: &str, pos: usize) -> Error {
 }
 
 impl<'a> JsonReader<'a> {
-    fn new(src: &'a [u8], pos: usize, strict: bool) -> Self {
-        JsonReader { src, pos, strict, stack: Vec::new(), start: pos, held: Held::Plain(Scalar::None), scratch: String::new() }
+    fn new(text: &'a str, pos: usize, strict: bool) -> Self {
+        JsonReader { text, src: text.as_bytes(), pos, strict, stack: Vec::new(), start: pos, held: Held::Plain(Scalar::None), scratch: String::new() }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -635,18 +660,18 @@ impl<'a> JsonReader<'a> {
             }
         }
         self.pos = at;
-        let text = std::str::from_utf8(&src[start..at]).map_err(|_| syntax("bad number", start))?;
-        let scalar = if float {
-            Scalar::Float(text.parse().map_err(|_| syntax("bad number", start))?)
+        let text = self.slice(start, at)?;
+        self.held = if float {
+            Held::Float(text)
         } else {
-            Scalar::Int(text.parse().map_err(|_| unsupported::<Json>(format!("the int {text} does not fit 128 bits")))?)
+            Held::Plain(Scalar::Int(text.parse().map_err(|_| unsupported::<Json>(format!("the int {text} does not fit 128 bits")))?))
         };
-        self.held = Held::Plain(scalar);
         Ok(Token::Scalar)
     }
 
-    fn utf8(&self, bytes: &'a [u8], at: usize) -> Result<&'a str> {
-        std::str::from_utf8(bytes).map_err(|e| corrupt::<Json>(format!("invalid UTF-8 in a string at byte {}", at + e.valid_up_to())))
+    /// The text between two ASCII delimiters (so at character boundaries) of the validated input.
+    fn slice(&self, start: usize, end: usize) -> Result<&'a str> {
+        self.text.get(start..end).ok_or_else(|| Error::internal("json2: a string slice off a character boundary"))
     }
 
     /// A string at `self.pos` (the opening quote): borrowed when it has no escapes.
@@ -657,6 +682,9 @@ impl<'a> JsonReader<'a> {
         let mut run = at;
         let mut escaped = false;
         loop {
+            while src.get(at).is_some_and(|&b| !STRING_SPECIAL[b as usize]) {
+                at += 1;
+            }
             let Some(&b) = src.get(at) else {
                 return Err(syntax("unterminated string", open));
             };
@@ -667,20 +695,20 @@ impl<'a> JsonReader<'a> {
                         escaped = true;
                         self.scratch.clear();
                     }
-                    self.scratch.push_str(self.utf8(&src[run..at], run)?);
+                    self.scratch.push_str(self.slice(run, at)?);
                     at = self.escape(at)?;
                     run = at;
                 }
-                0..=0x1f if self.strict => return Err(syntax("invalid control character in a string (strict is true)", at)),
+                _ if self.strict => return Err(syntax("invalid control character in a string (strict is true)", at)),
                 _ => at += 1,
             }
         }
         self.pos = at + 1;
         if escaped {
-            self.scratch.push_str(self.utf8(&src[run..at], run)?);
+            self.scratch.push_str(self.slice(run, at)?);
             self.held = Held::Unescaped;
         } else {
-            self.held = Held::Plain(Scalar::Str(self.utf8(&src[run..at], run)?));
+            self.held = Held::Plain(Scalar::Str(self.slice(run, at)?.as_bytes()));
         }
         Ok(Token::Scalar)
     }
@@ -774,7 +802,9 @@ impl Reader for JsonReader<'_> {
     fn scalar(&self) -> Scalar<'_> {
         match self.held {
             Held::Plain(scalar) => scalar,
-            Held::Unescaped => Scalar::Str(&self.scratch),
+            // The grammar was checked, and Rust parses it correctly rounded as Python's float() does.
+            Held::Float(text) => Scalar::Float(text.parse().unwrap_or(f64::NAN)),
+            Held::Unescaped => Scalar::Str(self.scratch.as_bytes()),
         }
     }
 
@@ -783,7 +813,7 @@ impl Reader for JsonReader<'_> {
     }
 
     fn at(&self, offset: usize) -> Self {
-        JsonReader::new(self.src, offset, self.strict)
+        JsonReader::new(self.text, offset, self.strict)
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -35,7 +35,7 @@ use std::fmt;
 use serde_json::{Map, Number, Value};
 
 use super::elements::{double_to_half_bits, half_to_double_bits, Kind};
-use super::object::{bytes_to_json, json_to_bytes, DecodedItems, ItemKind, Items, ObjectCodec};
+use super::object::{bytes_to_json, is_utf8, json_to_bytes, DecodedItems, ItemKind, Items, ObjectCodec};
 use super::{check_decoded_size, copy_into, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, ErrorKind, Params, Result};
 
 use json::Json;
@@ -133,7 +133,8 @@ pub(crate) trait Emitter {
     /// A Python int (NumPy's integers and the JSON bridge's fit `i128`).
     fn int<S: Sink>(&mut self, out: &mut S, value: i128) -> Result<()>;
     fn float<S: Sink>(&mut self, out: &mut S, value: f64) -> Result<()>;
-    fn string<S: Sink>(&mut self, out: &mut S, value: &str) -> Result<()>;
+    /// A str; `value` is UTF-8 (the callers check).
+    fn string<S: Sink>(&mut self, out: &mut S, value: &[u8]) -> Result<()>;
     fn bytes<S: Sink>(&mut self, out: &mut S, value: &[u8]) -> Result<()>;
     /// json's `sort_keys`.
     fn sorts_keys(&self) -> bool;
@@ -161,7 +162,8 @@ pub(crate) enum Scalar<'s> {
     Bool(bool),
     Int(i128),
     Float(f64),
-    Str(&'s str),
+    /// A str's UTF-8 (the readers check it).
+    Str(&'s [u8]),
     Bytes(&'s [u8]),
     /// A msgpack string read with `raw=True`: Python bytes, but written as text.
     RawStr(&'s [u8]),
@@ -193,7 +195,8 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync + 'static {
     fn emitter(&self) -> Self::Emitter<'_>;
     /// The input as the reader takes it (json2: text decoded from its encoding).
     fn prepare<'a>(&self, src: &'a [u8]) -> Result<Cow<'a, [u8]>>;
-    fn reader<'a>(&'a self, input: &'a [u8]) -> Self::Reader<'a>;
+    /// A reader of `input` (json2: checks that it is UTF-8, once for the whole decode).
+    fn reader<'a>(&'a self, input: &'a [u8]) -> Result<Self::Reader<'a>>;
     /// An upper bound of the encoded size of `units` values, each a scalar, a list bracket or trailer
     /// entry, in lists nested `depth` deep.
     fn bound(&self, units: usize, depth: usize) -> Option<usize>;
@@ -334,7 +337,7 @@ fn emit_document<E: Emitter, S: Sink>(
         emit_dims(e, out, shape, &mut leaves)?;
     }
     e.item(out, top);
-    e.string(out, dtype)?;
+    e.string(out, dtype.as_bytes())?;
     e.item(out, top + 1);
     e.open_list(out, shape.len())?;
     for (index, &extent) in shape.iter().enumerate() {
@@ -358,7 +361,7 @@ fn emit_json<E: Emitter, S: Sink>(e: &mut E, out: &mut S, value: &Value) -> Resu
                 _ => e.float(out, n.as_f64().unwrap_or(f64::NAN)),
             }
         }
-        Value::String(text) => return e.string(out, text),
+        Value::String(text) => return e.string(out, text.as_bytes()),
         Value::Array(items) => {
             e.open_list(out, items.len())?;
             for (index, item) in items.iter().enumerate() {
@@ -449,9 +452,8 @@ fn layout<D: Dialect>(input: &[u8], r: &mut D::Reader<'_>) -> Result<Layout> {
 
 fn read_dtype<D: Dialect>(r: &mut D::Reader<'_>) -> Result<DType> {
     let text = match (r.next()?, r.scalar()) {
-        (Token::Scalar, Scalar::Str(text)) => text.to_string(),
         // msgpack-python's raw=True (and bin): NumPy takes bytes for a dtype too.
-        (Token::Scalar, Scalar::Bytes(bytes) | Scalar::RawStr(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+        (Token::Scalar, Scalar::Str(bytes) | Scalar::Bytes(bytes) | Scalar::RawStr(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
         _ => return Err(corrupt::<D>("the second-to-last element must be the dtype string")),
     };
     DType::parse(&text).map_err(|_| corrupt::<D>(format!("the trailer's dtype {text:?} is not a NumPy dtype")))
@@ -585,9 +587,9 @@ fn push_number<D: Dialect>(kind: Kind, big: bool, token: Token, scalar: Scalar, 
 /// A string leaf's UTF-8 bytes for the item API, which holds text only.
 fn text_leaf<'s, D: Dialect>(token: Token, scalar: Scalar<'s>, index: usize) -> Result<&'s [u8]> {
     match (token, scalar) {
-        (Token::Scalar, Scalar::Str(text)) => Ok(text.as_bytes()),
+        (Token::Scalar, Scalar::Str(text)) => Ok(text),
         // msgpack2 with raw=True hands strings out as bytes; they are still the text numcodecs wrote.
-        (Token::Scalar, Scalar::RawStr(bytes)) if std::str::from_utf8(bytes).is_ok() => Ok(bytes),
+        (Token::Scalar, Scalar::RawStr(bytes)) if is_utf8(bytes) => Ok(bytes),
         (Token::End, _) => Err(short_list::<D>()),
         _ => Err(unsupported::<D>(format!(
             "item {index} is {}; the item API holds strings only (use numcodecs_decode_json_items for other objects)",
@@ -615,7 +617,7 @@ fn read_json<D: Dialect, R: Reader>(r: &mut R, token: Token) -> Result<Value> {
             loop {
                 let key = match (r.next()?, r.scalar()) {
                     (Token::End, _) => return Ok(Value::Object(map)),
-                    (Token::Scalar, Scalar::Str(key)) => key.to_string(),
+                    (Token::Scalar, Scalar::Str(key)) => String::from_utf8_lossy(key).into_owned(),
                     _ => return Err(unsupported::<D>("a dict key that is not a str cannot be a JSON object key")),
                 };
                 let token = r.next()?;
@@ -638,7 +640,7 @@ fn scalar_to_json<D: Dialect>(scalar: Scalar) -> Result<Value> {
             Some(n) => Value::Number(n),
             None => return Err(unsupported::<D>(format!("the float {f} has no JSON form; decode numeric arrays with numcodecs_decode"))),
         },
-        Scalar::Str(text) => Value::String(text.to_string()),
+        Scalar::Str(text) => Value::String(String::from_utf8_lossy(text).into_owned()),
         Scalar::Bytes(bytes) | Scalar::RawStr(bytes) => bytes_to_json(bytes),
     })
 }
@@ -653,11 +655,40 @@ impl<D: Dialect> Structured<D> {
         mut leaf: impl FnMut(&mut T, &mut D::Reader<'_>, Token, usize) -> Result<()>,
     ) -> Result<(Layout, T)> {
         let input = self.0.prepare(src)?;
-        let mut reader = self.0.reader(&input);
+        let mut reader = self.0.reader(&input)?;
         let layout = layout::<D>(&input, &mut reader)?;
         let mut state = start(&layout)?;
         walk::<D>(&mut reader.at(0), &layout, |r, token, index| leaf(&mut state, r, token, index))?;
         Ok((layout, state))
+    }
+
+    /// The common document in one pass: a 1-D array of strings, what the item calls and zarr's string arrays
+    /// write. `None` for anything else (other objects, more dimensions, any error), which the two-pass
+    /// walk then decodes or refuses with its own message.
+    fn string_items_in_one_pass(&self, src: &[u8]) -> Option<DecodedItems> {
+        let input = self.0.prepare(src).ok()?;
+        let mut r = self.0.reader(&input).ok()?;
+        if r.next().ok()? != Token::List {
+            return None;
+        }
+        let mut items = DecodedItems::with_capacity(0, input.len());
+        loop {
+            match r.next().ok()? {
+                Token::Scalar => items.push(text_leaf::<D>(Token::Scalar, r.scalar(), 0).ok()?),
+                Token::List => break,
+                _ => return None,
+            }
+        }
+        // The list that ended the strings must be the shape, [n], and the last string the dtype.
+        let (Token::Scalar, Scalar::Int(n)) = (r.next().ok()?, r.scalar()) else {
+            return None;
+        };
+        if r.next().ok()? != Token::End || r.next().ok()? != Token::End || r.finish().is_err() {
+            return None;
+        }
+        let dtype = items.pop()?;
+        DType::parse(std::str::from_utf8(&dtype).ok()?).ok()?;
+        (usize::try_from(n).ok()? == items.len()).then_some(items)
     }
 
     /// Writes the document of an array of `info`'s dtype and shape held in `src`.
@@ -685,8 +716,10 @@ impl<D: Dialect> Structured<D> {
         let mut e = self.0.emitter();
         emit_document(&mut e, out, OBJECT_DTYPE, &[items.len()], |e, out| {
             let (index, item) = next.next().ok_or_else(|| Error::internal("fewer items than the shape"))?;
-            let text = std::str::from_utf8(item).map_err(|err| Error::invalid_argument(format!("{}: item {index} is not valid UTF-8: {err}", D::ID)))?;
-            e.string(out, text)
+            if !is_utf8(item) {
+                return Err(Error::invalid_argument(format!("{}: item {index} is not valid UTF-8", D::ID)));
+            }
+            e.string(out, item)
         })
     }
 }
@@ -751,7 +784,7 @@ impl<D: Dialect> Codec for Structured<D> {
 
     fn decoded_info(&self, src: &[u8]) -> Result<Option<ArrayInfo>> {
         let input = self.0.prepare(src)?;
-        let layout = layout::<D>(&input, &mut self.0.reader(&input))?;
+        let layout = layout::<D>(&input, &mut self.0.reader(&input)?)?;
         Ok(Some(ArrayInfo::new(layout.dtype, Some(layout.shape))))
     }
 
@@ -783,20 +816,17 @@ impl<D: Dialect> ObjectCodec for Structured<D> {
         Ok(out)
     }
 
+    /// A decode: the documents are not framed, so their sizes are known only by reading them.
     fn decoded_items_size(&self, src: &[u8]) -> Result<(usize, usize)> {
-        let (layout, data_len) = self.decode_leaves(
-            src,
-            |_| Ok(0usize),
-            |data_len, r, token, index| {
-                *data_len += text_leaf::<D>(token, r.scalar(), index)?.len();
-                Ok(())
-            },
-        )?;
-        check_decoded_size(D::ID, data_len as u64)?;
-        Ok((layout.leaves, data_len))
+        let items = self.decode_items(src)?;
+        Ok((items.len(), items.data().len()))
     }
 
     fn decode_items(&self, src: &[u8]) -> Result<DecodedItems> {
+        if let Some(items) = self.string_items_in_one_pass(src) {
+            check_decoded_size(D::ID, items.data().len() as u64)?;
+            return Ok(items);
+        }
         let (_, items) = self.decode_leaves(
             src,
             // Text is never longer than its encoding, and the count was checked against the input.

@@ -56,8 +56,8 @@ impl Dialect for MsgPack {
         Ok(Cow::Borrowed(src))
     }
 
-    fn reader<'a>(&'a self, input: &'a [u8]) -> MsgPackReader<'a> {
-        MsgPackReader::new(input, 0, self.raw.on)
+    fn reader<'a>(&'a self, input: &'a [u8]) -> Result<MsgPackReader<'a>> {
+        Ok(MsgPackReader::new(input, 0, self.raw.on))
     }
 
     fn bound(&self, units: usize, _depth: usize) -> Option<usize> {
@@ -124,7 +124,7 @@ impl Emitter for MsgPackEmitter<'_> {
     }
 
     fn key<S: Sink>(&mut self, out: &mut S, _index: usize, key: &str) -> Result<()> {
-        self.string(out, key)
+        self.string(out, key.as_bytes())
     }
 
     fn close_dict<S: Sink>(&mut self, _out: &mut S, _len: usize) {}
@@ -188,9 +188,9 @@ impl Emitter for MsgPackEmitter<'_> {
         Ok(())
     }
 
-    fn string<S: Sink>(&mut self, out: &mut S, value: &str) -> Result<()> {
+    fn string<S: Sink>(&mut self, out: &mut S, value: &[u8]) -> Result<()> {
         self.raw_header(out, value.len())?;
-        out.put(value.as_bytes());
+        out.put(value);
         Ok(())
     }
 
@@ -267,9 +267,10 @@ impl<'a> MsgPackReader<'a> {
         if self.raw {
             return Ok(Scalar::RawStr(bytes));
         }
-        std::str::from_utf8(bytes)
-            .map(Scalar::Str)
-            .map_err(|e| corrupt::<MsgPack>(format!("a str at byte {at} is not valid UTF-8 ({e}); raw=False decodes it as text")))
+        if !super::is_utf8(bytes) {
+            return Err(corrupt::<MsgPack>(format!("the str at byte {at} is not valid UTF-8; raw=False decodes it as text")));
+        }
+        Ok(Scalar::Str(bytes))
     }
 
     fn value(&mut self) -> Result<Token> {
