@@ -224,15 +224,31 @@ fn numeric_kind(dtype: &DType) -> Option<Kind> {
     Kind::from_numpy(dtype.kind(), dtype.itemsize())
 }
 
-fn numeric_kind_or_refuse<D: Dialect>(dtype: &DType) -> Result<Kind> {
+/// The element kind of an array to encode: strings, bytes and datetimes, which numcodecs writes (as str,
+/// bytes, ints), are unsupported here; complex, void and float128 arrays, which it cannot write faithfully
+/// either (complex is no JSON or msgpack type, float128 loses digits in `tolist()`), are invalid.
+fn kind_to_encode<D: Dialect>(dtype: &DType) -> Result<Kind> {
     if dtype.is_object() {
-        return Err(unsupported::<D>(
-            "an object array (dtype \"|O\"): use numcodecs_encode_items / numcodecs_decode_items or their _json_items forms",
-        ));
+        return Err(Error::invalid_argument(format!(
+            "{}: an object array (dtype \"|O\") is encoded with numcodecs_encode_items or numcodecs_encode_json_items",
+            D::ID
+        )));
     }
     numeric_kind(dtype).ok_or_else(|| {
-        unsupported::<D>(format!("dtype {} is not supported as raw bytes: bool, integer and float16/32/64 arrays are", dtype.typestr()))
+        let message = format!("{}: encodes bool, integer and float16/32/64 arrays as raw bytes, not {}", D::ID, dtype.typestr());
+        match dtype.kind() {
+            'S' | 'U' | 'M' | 'm' => Error::unsupported(message),
+            _ => Error::invalid_argument(message),
+        }
     })
+}
+
+/// The element kind of a decoded array: what the trailer names must be one of ours.
+fn kind_to_decode<D: Dialect>(dtype: &DType) -> Result<Kind> {
+    if dtype.is_object() {
+        return Err(unsupported::<D>("the document holds an object array: use numcodecs_decode_items or numcodecs_decode_json_items"));
+    }
+    numeric_kind(dtype).ok_or_else(|| unsupported::<D>(format!("decodes bool, integer and float16/32/64 arrays to raw bytes, not {}", dtype.typestr())))
 }
 
 /// The shape an encode writes: the given one, else 1-D over all elements.
@@ -693,7 +709,7 @@ impl<D: Dialect> Structured<D> {
 
     /// Writes the document of an array of `info`'s dtype and shape held in `src`.
     fn encode_array<S: Sink>(&self, src: &[u8], info: &ArrayInfo, out: &mut S) -> Result<()> {
-        let kind = numeric_kind_or_refuse::<D>(&info.dtype)?;
+        let kind = kind_to_encode::<D>(&info.dtype)?;
         let elements = info.check_len(src.len())?;
         let shape = shape_of(info, elements);
         if shape.is_empty() && !self.0.encodes_zero_dim() {
@@ -739,7 +755,7 @@ impl<D: Dialect> Codec for Structured<D> {
     }
 
     fn encode_bound(&self, src_len: usize, info: &ArrayInfo) -> Result<usize> {
-        numeric_kind_or_refuse::<D>(&info.dtype)?;
+        kind_to_encode::<D>(&info.dtype)?;
         let elements = info.check_len(src_len)?;
         let shape = shape_of(info, elements);
         // Leaves, two brackets per list, the trailer's dtype, shape entries and brackets.
@@ -769,7 +785,7 @@ impl<D: Dialect> Codec for Structured<D> {
         let (_, (_, _, out)) = self.decode_leaves(
             src,
             |layout| {
-                let kind = numeric_kind_or_refuse::<D>(&layout.dtype)?;
+                let kind = kind_to_decode::<D>(&layout.dtype)?;
                 let size = check_decoded_size(D::ID, (layout.leaves as u64).saturating_mul(layout.dtype.itemsize() as u64))?;
                 Ok((kind, layout.dtype.byte_order() == ByteOrder::Big, Vec::with_capacity(size)))
             },
