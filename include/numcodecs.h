@@ -470,6 +470,8 @@ enum numcodecs_status numcodecs_encode_bound(const struct numcodecs_codec *codec
  *         for them this and every other byte-oriented call (`numcodecs_encode_bound`, `_alloc`,
  *         `numcodecs_decode*`, `numcodecs_decoded_size`) returns `NUMCODECS_UNSUPPORTED`; use
  *         `numcodecs_encode_items`, `numcodecs_decode_items` and their `_flat` and `_json_items` forms.
+ *         `json2` and `msgpack2` are both: they encode bool, integer and float arrays here (the shape in
+ *         `info` is written into the document) and object arrays through the item calls.
  *
  * Thread safety: safe from any thread, also concurrently on the same handle.
  */
@@ -815,7 +817,9 @@ enum numcodecs_status numcodecs_decode_flat(const struct numcodecs_codec *codec,
  * of numbers (integers in the dtype's range, `true`/`false` for bool; for floats any number or the
  * strings `"NaN"`, `"Infinity"`, `"-Infinity"`; bool, integer, float32 and float64 dtypes only). `null`
  * writes an empty item, as numcodecs does for `None`, and so do `0`, `0.0` and `false` for
- * `vlen-utf8` and `vlen-bytes` (numcodecs' `o == 0`).
+ * `vlen-utf8` and `vlen-bytes` (numcodecs' `o == 0`). `json2` and `msgpack2` take any JSON value as the
+ * Python object it stands for (`null` is None, a number with a fraction or exponent a float), and
+ * `msgpack2` `{"b64": "<base64>"}` as bytes.
  *
  * @param json     UTF-8 JSON text holding one array; need not be NUL-terminated.
  * @param json_len Length of `json` in bytes.

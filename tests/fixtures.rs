@@ -24,7 +24,7 @@ use numcodecs::ffi::numcodecs_status::{self, *};
 use numcodecs::ffi::{
     numcodecs_array_info, numcodecs_bytes_free, numcodecs_codec, numcodecs_codec_config, numcodecs_codec_free,
     numcodecs_codec_from_json, numcodecs_codec_id, numcodecs_decode, numcodecs_decode_alloc, numcodecs_decoded_size,
-    numcodecs_encode, numcodecs_encode_alloc, numcodecs_encode_bound, numcodecs_last_error,
+    numcodecs_decoded_array, numcodecs_decoded_info, numcodecs_encode, numcodecs_encode_alloc, numcodecs_encode_bound, numcodecs_last_error,
 };
 use serde_json::Value;
 
@@ -56,7 +56,12 @@ const MIN_CASES: &[(&str, usize)] = &[
     ("quantize", 200),
     ("astype", 320),
     ("categorize", 25),
+    ("json2", 120),
+    ("msgpack2", 80),
 ];
+/// Codecs whose streams record the array (json2 and msgpack2 write dtype and shape after the elements):
+/// numcodecs_decoded_info must give the input's dtype and shape.
+const TRAILER_CODECS: &[&str] = &["json2", "msgpack2"];
 const MIN_INVALID_CONFIGS_PER_CODEC: usize = 3;
 /// Codecs that write nothing for an empty chunk: base64 and the numeric filters (an empty array).
 const EMPTY_OUTPUT_CODECS: &[&str] = &["base64", "delta", "fixedscaleoffset", "quantize", "astype", "categorize", "bitround", "shuffle", "pipeline"];
@@ -533,6 +538,24 @@ fn check_decode(case: &Case, codec: &Codec, expected: &[u8], failures: &mut Vec<
     failures.len() == before
 }
 
+/// The dtype and shape numcodecs_decoded_info reads from the stream are the input's.
+fn check_decoded_info(case: &Case, codec: &Codec, input: &Input, failures: &mut Vec<String>) -> bool {
+    let mut info = numcodecs_decoded_array { dtype: [0; 32], ndim: usize::MAX, shape: [0; 32] };
+    let status = unsafe { numcodecs_decoded_info(codec.0, case.encoded.as_ptr().cast(), case.encoded.len(), &mut info) };
+    let dtype = unsafe { CStr::from_ptr(info.dtype.as_ptr()) }.to_string_lossy().into_owned();
+    let expected_dtype = input.dtype.to_string_lossy();
+    if status != NUMCODECS_OK || dtype != expected_dtype || info.shape[..info.ndim.min(32)] != input.shape[..] {
+        failures.push(format!(
+            "decoded_info: {} {dtype:?} {:?}, expected {expected_dtype:?} {:?}",
+            status_name(status),
+            &info.shape[..info.ndim.min(32)],
+            input.shape
+        ));
+        return false;
+    }
+    true
+}
+
 /// `expected` is what numcodecs decodes its encoding to: the input, or for lossy codecs (bitround,
 /// packbits of non-boolean bytes) the recorded decoded bytes.
 fn check_encode(case: &Case, codec: &Codec, input: &Input, expected: &[u8], failures: &mut Vec<String>) -> bool {
@@ -620,6 +643,9 @@ fn run_case(manifest: &Manifest, case: &Case) -> CaseOutcome {
         (None, None) => unreachable!("checked by load_manifest"),
     };
     outcome.decode_ok = check_decode(case, &codec, &expected, &mut outcome.failures);
+    if let (true, Some(input)) = (TRAILER_CODECS.contains(&case.codec.as_str()), input) {
+        outcome.decode_ok &= check_decoded_info(case, &codec, input, &mut outcome.failures);
+    }
 
     if case.encode_match != EncodeMatch::DecodeOnly {
         let input = input.expect("checked by load_manifest");

@@ -49,6 +49,11 @@ const CONFIGS: &[&str] = &[
     r#"{"id":"zfpy","mode":4,"tolerance":0.5}"#,
     // Strings of numpy's fixed-width unicode: any bytes are code units, any code decodes.
     r#"{"id":"categorize","labels":["a","bb"],"dtype":"<U2","astype":"<i2"}"#,
+    // The numeric side of the object codecs: the array as JSON or msgpack text, dtype and shape after it.
+    r#"{"id":"json2"}"#,
+    r#"{"id":"json2","indent":2,"encoding":"latin-1","strict":false}"#,
+    r#"{"id":"msgpack2"}"#,
+    r#"{"id":"msgpack2","use_single_float":true,"raw":true}"#,
 ];
 
 fn is_lossy(config: &str) -> bool {
@@ -317,6 +322,10 @@ const OBJECT_CONFIGS: &[&str] = &[
     r#"{"id":"categorize","labels":["a","bb","\u00e9t\u00e9"],"dtype":"|O","astype":"<i2"}"#,
     r#"{"id":"pickle","protocol":5}"#,
     r#"{"id":"pickle","protocol":2}"#,
+    r#"{"id":"json2"}"#,
+    r#"{"id":"json2","indent":1,"ensure_ascii":false}"#,
+    r#"{"id":"msgpack2"}"#,
+    r#"{"id":"msgpack2","raw":true,"use_bin_type":false}"#,
 ];
 
 fn is_pickle(config: &str) -> bool {
@@ -333,6 +342,9 @@ fn is_vlen(config: &str) -> bool {
 fn decoded_bounds(config: &str, input_len: usize) -> (usize, usize) {
     if is_vlen(config) {
         (input_len, input_len / 4)
+    } else if holds_any_object(config) {
+        // json2, msgpack2: a string takes at least its own bytes (msgpack: one for an empty one).
+        (input_len, input_len)
     } else if is_pickle(config) {
         // Memo references repeat a stored string for two bytes each.
         (input_len * 1000, input_len)
@@ -341,8 +353,16 @@ fn decoded_bounds(config: &str, input_len: usize) -> (usize, usize) {
     }
 }
 
+
+/// json2 and msgpack2 documents may hold objects other than strings, which the item calls refuse as
+/// NUMCODECS_UNSUPPORTED (the JSON bridge may still carry them); vlen streams hold items only.
+fn holds_any_object(config: &str) -> bool {
+    config.contains("json2") || config.contains("msgpack2")
+}
+
 /// Decodes `input` through the items handle, the flat form (buffers of the input's size, canaries after)
-/// and the JSON bridge; all three must agree on success or failure. Returns the item count on success.
+/// and the JSON bridge; all three must agree (the bridge may succeed where the item calls find a
+/// non-string object). Returns the item count on success.
 fn decode_items_checked(codec: &Codec, config: &str, input: &[u8], what: &str) -> Option<usize> {
     let mut handle = ptr::null_mut();
     let status = unsafe { numcodecs_decode_items(codec.0, input.as_ptr().cast(), input.len(), &mut handle) };
@@ -359,8 +379,9 @@ fn decode_items_checked(codec: &Codec, config: &str, input: &[u8], what: &str) -
             assert!(handle.is_null() && !last_error().is_empty(), "{what}: {status:?}");
             None
         }
-        // A damaged pickle can hold numbers where strings were, which only the JSON bridge gives.
-        NUMCODECS_UNSUPPORTED if is_pickle(config) => {
+        // A damaged pickle can hold numbers where strings were, and json2/msgpack2 documents hold any
+        // object: only the JSON bridge gives those.
+        NUMCODECS_UNSUPPORTED if is_pickle(config) || holds_any_object(config) => {
             assert!(handle.is_null() && !last_error().is_empty(), "{what}: {status:?}");
             None
         }
@@ -378,14 +399,17 @@ fn decode_items_checked(codec: &Codec, config: &str, input: &[u8], what: &str) -
     };
     assert!(data[data_cap..].iter().all(|&b| b == CANARY), "{what}: decode_flat wrote past data_cap");
     assert!(offsets[offsets_cap..].iter().all(|&o| o == usize::MAX), "{what}: decode_flat wrote past offsets_cap");
-    assert_eq!(flat == NUMCODECS_OK, count.is_some(), "{what}: decode_flat {flat:?} disagrees with decode_items {status:?}");
+    assert_eq!(flat, status, "{what}: decode_flat {flat:?} disagrees with decode_items {status:?}");
     if let Some(count) = count {
         assert_eq!(n, count, "{what}");
     }
     let (mut json, mut json_len) = (ptr::null_mut(), 0usize);
     let json_status = unsafe { numcodecs_decode_json_items(codec.0, input.as_ptr().cast(), input.len(), &mut json, &mut json_len) };
-    if !(is_pickle(config) && status == NUMCODECS_UNSUPPORTED) {
-        assert_eq!(json_status == NUMCODECS_OK, count.is_some(), "{what}: decode_json_items {json_status:?}");
+    if status == NUMCODECS_UNSUPPORTED {
+        let allowed = [NUMCODECS_OK, NUMCODECS_UNSUPPORTED, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED];
+        assert!(allowed.contains(&json_status), "{what}: decode_json_items {json_status:?}");
+    } else {
+        assert_eq!(json_status, status, "{what}: decode_json_items {json_status:?} disagrees with decode_items {status:?}");
     }
     if json_status == NUMCODECS_OK {
         unsafe { numcodecs_bytes_free(json.cast(), json_len) };
@@ -493,9 +517,9 @@ fn object_codec_bit_flips_and_truncations_never_crash() {
         assert_eq!(decode_items_checked(&codec, config, &encoded, config), Some(items.len()));
         for cut in 0..encoded.len() {
             let decoded = decode_items_checked(&codec, config, &encoded[..cut], &format!("{config}: cut {cut}"));
-            if is_vlen(config) || is_pickle(config) {
+            if is_vlen(config) || is_pickle(config) || holds_any_object(config) {
                 // A prefix either fails or, when it ends exactly after an item... it cannot: the count says
-                // 40 (vlen; a chain's compressor refuses a truncated stream), the STOP opcode is missing (pickle).
+                // 40 (vlen; a chain's compressor refuses a truncated stream), the STOP opcode is missing (pickle), the document is not closed (json2, msgpack2).
                 assert_eq!(decoded, None);
             } else {
                 // categorize's 2-byte codes: a whole number of them decodes, half a code does not.
@@ -660,4 +684,63 @@ fn pickle_refuses_deep_nesting_cycles_and_expansion() {
     let started = std::time::Instant::now();
     assert_eq!(assert_pickle_refused(&codec, &pickle_with_item(&laughs), "billion laughs"), NUMCODECS_LIMIT_EXCEEDED, "{}", last_error());
     assert!(started.elapsed().as_secs() < 10, "the expansion stops at the limit");
+}
+
+/// json2 and msgpack2 documents that are not what numcodecs writes: every decode path refuses them with
+/// NUMCODECS_CORRUPT_DATA, quickly and without allocating for what they claim.
+#[test]
+fn malformed_structured_documents_are_refused() {
+    let deep_json = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    let many_empty_lists = format!("[{}\"<f8\",[100000,1]]", "[],".repeat(100_000));
+    let json_cases: Vec<(&[u8], &str)> = vec![
+        (b"", "empty"),
+        (b"not json", "not JSON"),
+        (b"{\"a\":[1]}", "a dict, not a list"),
+        (b"[1.0,2.0]", "no dtype and shape trailer"),
+        (b"[1.0,2.0,[2]]", "no dtype"),
+        (b"[1.0,2.0,\"<f8\"]", "no shape"),
+        (b"[1.0,2.0,\"<f8\",[3]]", "fewer elements than the shape"),
+        (b"[1.0,\"<f8\",[18446744073709551615]]", "an absurd shape"),
+        (b"[[1.0],\"<f8\",[1,4294967296,4294967296]]", "a shape whose product overflows"),
+        (b"[[1.0],\"<f8\",[1,1000000000000]]", "a shape larger than the input"),
+        (b"[1.0,\"<f8\",[1]] trailing", "data after the document"),
+        (b"[1.0,\"<x9\",[1]]", "an unknown dtype"),
+        (deep_json.as_bytes(), "nesting 200000 levels deep"),
+    ];
+    // numcodecs_decoded_info reads the trailer without walking the elements, so only decoding sees these.
+    let inner_lies: Vec<(&[u8], &str)> = vec![
+        (many_empty_lists.as_bytes(), "a shape that lies about the inner lists"),
+        (b"[[1.0,2.0],[3.0],\"<f8\",[2,2]]", "an inner list shorter than the shape"),
+        (b"[[1.0,2.0],3.0,\"<f8\",[2,2]]", "a scalar where the shape needs a list"),
+    ];
+    let msgpack_cases: Vec<(&[u8], &str)> = vec![
+        (b"", "empty"),
+        (b"\xdd\xff\xff\xff\xff", "an array header claiming 2^32-1 elements"),
+        (b"\xdf\xff\xff\xff\xff", "a map header claiming 2^32-1 entries"),
+        (b"\x93\xdb\xff\xff\xff\xff", "a str header claiming 4 GiB"),
+        (b"\x92\xa3<f8\x91\xcf\xff\xff\xff\xff\xff\xff\xff\xff", "an absurd shape"),
+        (b"\x93\x01\xa3<f8\x91\x01\xc0", "data after the document"),
+        (b"\x93\xd4\x01\x00\xa3<f8\x91\x01", "an ext type"),
+        (b"\x93\xc1\xa3<f8\x91\x01", "the unused byte 0xc1"),
+        (&[0x91u8; 100_000][..], "nesting 100000 levels deep"),
+    ];
+    for (config, cases) in [(r#"{"id":"json2"}"#, &json_cases), (r#"{"id":"msgpack2"}"#, &msgpack_cases), (r#"{"id":"json2"}"#, &inner_lies)] {
+        let codec = codec(config);
+        for (input, what) in cases.iter() {
+            let what = format!("{config}: {what}");
+            let started = std::time::Instant::now();
+            assert_eq!(decode_checked(&codec, input, 4096, &what), None, "{what} decoded");
+            assert_eq!(decode_items_checked(&codec, config, input, &what), None, "{what} decoded as items");
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "{what}: too slow");
+            let mut info = numcodecs_decoded_array { dtype: [0; 32], ndim: 0, shape: [0; 32] };
+            let status = unsafe { numcodecs_decoded_info(codec.0, input.as_ptr().cast(), input.len(), &mut info) };
+            assert!(status != NUMCODECS_OK || std::ptr::eq(cases, &inner_lies), "{what}: decoded_info");
+        }
+    }
+    // Well-formed documents whose values do not fit the trailer's dtype: the array decode refuses them
+    // (the item calls read strings whatever the dtype says).
+    let json2 = codec(r#"{"id":"json2"}"#);
+    for (input, what) in [(&b"[\"a\",\"<f8\",[1]]"[..], "a string in a float array"), (b"[70000,\"<i2\",[1]]", "an int out of range"), (b"[1.5,\"<i4\",[1]]", "a float in an int array")] {
+        assert_eq!(decode_checked(&json2, input, 4096, what), None, "{what} decoded");
+    }
 }

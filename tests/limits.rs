@@ -81,6 +81,8 @@ const CONFIGS: &[&str] = &[
     r#"{"id":"crc32"}"#,
     r#"{"id":"fletcher32"}"#,
     r#"{"id":"base64"}"#,
+    r#"{"id":"json2"}"#,
+    r#"{"id":"msgpack2"}"#,
 ];
 
 #[test]
@@ -194,7 +196,13 @@ fn lzma_raw_filter_chain_dictionary_counts_against_the_limit() {
 /// The item APIs of the object codecs decode under the same handle limit.
 #[test]
 fn item_decodes_honour_the_limit() {
-    let codec = create(r#"{"id":"vlen-bytes"}"#);
+    for config in [r#"{"id":"vlen-bytes"}"#, r#"{"id":"json2"}"#, r#"{"id":"msgpack2"}"#] {
+        item_decode_honours_the_limit(config);
+    }
+}
+
+fn item_decode_honours_the_limit(config: &str) {
+    let codec = create(config);
     let item = vec![0x5Au8; 100_000];
     let items = [item.as_ptr()];
     let lens = [item.len()];
@@ -215,7 +223,7 @@ fn item_decodes_honour_the_limit() {
         status
     };
     set_limit(codec, 99_999);
-    assert_eq!(decode(codec), NUMCODECS_LIMIT_EXCEEDED, "{}", last_error());
+    assert_eq!(decode(codec), NUMCODECS_LIMIT_EXCEEDED, "{config}: {}", last_error());
     set_limit(codec, 100_000);
     assert_eq!(decode(codec), NUMCODECS_OK);
     // SAFETY: a live handle, freed once.

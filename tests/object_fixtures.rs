@@ -1,7 +1,8 @@
-//! Object codecs (vlen-utf8, vlen-bytes, vlen-array, categorize of `|O`, pickle, and chains that start with
-//! one) against the real numcodecs 0.16.6: every case in tests/fixtures/object_cases.json (written by
-//! `vlen_cases`, `categorize_object_cases`, `pickle_cases` and `object_pipeline_cases` in
-//! tests/fixtures/generate.py) goes through
+//! Object codecs (vlen-utf8, vlen-bytes, vlen-array, categorize of `|O`, pickle, json2, msgpack2, and
+//! chains that start with one) against the real numcodecs 0.16.6: every case in
+//! tests/fixtures/object_cases.json (written by the object families of tests/fixtures/generate.py:
+//! `vlen_cases`, `categorize_object_cases`, `pickle_cases`, the json2/msgpack2 families and
+//! `object_pipeline_cases`) goes through
 //! the exported C item APIs in all their shapes:
 //!
 //! - decode: `numcodecs_decode_items` (handle: count, get, flat view), `numcodecs_decoded_items_size` +
@@ -9,6 +10,10 @@
 //! - encode (numcodecs-written cases): `numcodecs_encode_items` (exact buffer, size query, one byte short),
 //!   `numcodecs_encode_items_alloc`, `numcodecs_encode_flat`, `numcodecs_encode_flat_alloc`,
 //!   `numcodecs_encode_json_items`, each giving numcodecs' bytes exactly.
+//!
+//! json2 and msgpack2 cases of objects other than strings (`"item_api": false`) go through the JSON bridge
+//! only; the item APIs must refuse them with NUMCODECS_UNSUPPORTED. Their shaped arrays (`decode_only`)
+//! decode in C order.
 //!
 //! Streams numcodecs refuses to decode must be refused by every decode path, and configurations numcodecs
 //! refuses with NUMCODECS_INVALID_CONFIG.
@@ -24,10 +29,10 @@ use numcodecs::Codec as _;
 use serde_json::Value;
 
 /// An emptied or truncated manifest must not pass.
-const MIN_CASES: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 7), ("vlen-array", 12), ("categorize", 25), ("pickle", 60), ("pipeline", 6)];
-const MIN_CORRUPT: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 6), ("vlen-array", 7), ("categorize", 3), ("pickle", 8), ("pipeline", 1)];
-const MIN_INVALID_CONFIGS: usize = 17;
-const HUNDRED_K_CASES: &[&str] = &["vlen-utf8-100k", "vlen-bytes-100k", "categorize-object-100k", "pickle-p5-100k", "pickle-p2-100k"];
+const MIN_CASES: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 7), ("vlen-array", 12), ("categorize", 25), ("pickle", 60), ("pipeline", 6), ("json2", 50), ("msgpack2", 40)];
+const MIN_CORRUPT: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 6), ("vlen-array", 7), ("categorize", 3), ("pickle", 8), ("pipeline", 1), ("json2", 10), ("msgpack2", 7)];
+const MIN_INVALID_CONFIGS: usize = 21;
+const HUNDRED_K_CASES: &[&str] = &["vlen-utf8-100k", "vlen-bytes-100k", "categorize-object-100k", "pickle-p5-100k", "pickle-p2-100k", "json2-100k", "msgpack2-100k"];
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -263,6 +268,22 @@ fn check_encode_byte_items(codec: &Codec, raw: &[Vec<u8>], expected: &[u8], fail
     }
 }
 
+/// Objects the item API cannot hold (numbers, None, lists, dicts, bytes): the item calls refuse them as
+/// unsupported, the JSON bridge gives them.
+fn check_bridge_only(codec: &Codec, encoded: &[u8], items: &[Value], failures: &mut Vec<String>) {
+    let mut handle = ptr::null_mut();
+    let status = unsafe { numcodecs_decode_items(codec.0, encoded.as_ptr().cast(), encoded.len(), &mut handle) };
+    if status != NUMCODECS_UNSUPPORTED || !handle.is_null() {
+        failures.push(format!("decode_items of non-string objects: {status:?}, expected NUMCODECS_UNSUPPORTED"));
+    }
+    let (mut n, mut data_len) = (7usize, 7usize);
+    let status = unsafe { numcodecs_decoded_items_size(codec.0, encoded.as_ptr().cast(), encoded.len(), &mut n, &mut data_len) };
+    if status != NUMCODECS_UNSUPPORTED || (n, data_len) != (7, 7) {
+        failures.push(format!("decoded_items_size of non-string objects: {status:?}"));
+    }
+    check_decode_json(codec, encoded, items, failures);
+}
+
 #[test]
 fn object_codecs_match_numcodecs_through_every_c_shape() {
     let manifest = manifest();
@@ -285,18 +306,15 @@ fn object_codecs_match_numcodecs_through_every_c_shape() {
         }
         let encoded = std::fs::read(fixtures_dir().join(case["encoded"].as_str().unwrap())).unwrap();
         let items = case_items(case);
-        // pickle: items other than str and bytes (numbers, None, lists) only travel as JSON.
-        let byte_items = case.get("byte_items").map_or(true, |flag| flag.as_bool().expect("byte_items is a bool"));
+        // pickle ("byte_items") and json2/msgpack2 ("item_api"): items other than strings and bytes
+        // (numbers, None, lists, dicts) only travel through the JSON bridge.
+        let flag = case.get("byte_items").or_else(|| case.get("item_api"));
+        let byte_items = flag.map_or(true, |flag| flag.as_bool().expect("byte_items / item_api is a bool"));
         let raw = if byte_items { raw_items(case, &items) } else { Vec::new() };
         if byte_items {
             check_decode(&codec, &encoded, &raw, &items, &mut failures);
         } else {
-            check_decode_json(&codec, &encoded, &items, &mut failures);
-            let mut handle = ptr::null_mut();
-            let status = unsafe { numcodecs_decode_items(codec.0, encoded.as_ptr().cast(), encoded.len(), &mut handle) };
-            if status != NUMCODECS_UNSUPPORTED || !handle.is_null() {
-                failures.push(format!("decode_items of non-byte items: {status:?}, expected NUMCODECS_UNSUPPORTED"));
-            }
+            check_bridge_only(&codec, &encoded, &items, &mut failures);
         }
         if case["encode_match"] == "exact" {
             let encode_inputs = case_encode_inputs(case);
@@ -305,11 +323,12 @@ fn object_codecs_match_numcodecs_through_every_c_shape() {
                 (None, Some(Some(inputs))) => Value::Array(inputs.iter().map(|item| Value::from(String::from_utf8(item.clone()).unwrap())).collect()),
                 (None, _) => Value::Array(items.clone()),
             };
-            let byte_items = match &encode_inputs {
+            let byte_inputs = match &encode_inputs {
                 Some(inputs) => inputs.as_deref(),
-                None => Some(raw.as_slice()),
+                None if byte_items => Some(raw.as_slice()),
+                None => None,
             };
-            check_encode(&codec, byte_items, &json_in, &encoded, &mut failures);
+            check_encode(&codec, byte_inputs, &json_in, &encoded, &mut failures);
         }
         if !failures.is_empty() {
             report.push(format!("{name}: {}", failures.join("; ")));

@@ -285,18 +285,21 @@ pub fn roundtrip(data: &[u8]) {
     let codec = Handle::new(config);
 
     // Filters that need particular arrays (bitround: floats; shuffle: whole elements) refuse others,
-    // with a status and a message, and consistently through both encode paths.
+    // with a status and a message, and consistently through both encode paths. UNSUPPORTED: arrays
+    // numcodecs takes and we do not (json2/msgpack2 on string and datetime arrays), or values it refuses
+    // too (json2 with allow_nan false on NaN, msgpack2's float32 overflow) as INVALID_ARGUMENT.
     let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
     // SAFETY: live slices and out-parameters.
     let status = unsafe { numcodecs_encode_alloc(codec.0, payload.as_ptr().cast(), payload.len(), &info, &mut out, &mut out_len) };
-    if status == NUMCODECS_INVALID_ARGUMENT {
+    if status == NUMCODECS_INVALID_ARGUMENT || status == NUMCODECS_UNSUPPORTED {
+        let refused = status;
         assert!(!last_error().is_empty(), "{what}: refused without a message");
         assert!(out.is_null(), "{what}: refused but wrote the output");
         let mut dst = vec![0u8; 1 << 16];
         let mut dst_len = 0usize;
         // SAFETY: live slices; dst has its length of writable bytes.
         let status = unsafe { numcodecs_encode(codec.0, payload.as_ptr().cast(), payload.len(), &info, dst.as_mut_ptr().cast(), dst.len(), &mut dst_len) };
-        assert_eq!(status, NUMCODECS_INVALID_ARGUMENT, "{what}: encode_alloc refused the array but encode did not");
+        assert_eq!(status, refused, "{what}: encode_alloc refused the array but encode did not");
         return;
     }
     expect_status(status, &[NUMCODECS_OK], &format!("{what}: first encode_alloc"));
@@ -392,7 +395,9 @@ fn codec_ids(printed: &str) -> Vec<String> {
 }
 
 /// Codecs whose decode gives an approximation of the input (see the roundtrip target).
-const LOSSY_IDS: &[&str] = &["bitround", "packbits", "fixedscaleoffset", "quantize", "astype", "categorize"];
+/// json2 and msgpack2 are lossless but for NaN payloads, which JSON's `NaN` and Python's float32 -> float
+/// conversion do not keep; the fixed-point property holds for them.
+const LOSSY_IDS: &[&str] = &["bitround", "packbits", "fixedscaleoffset", "quantize", "astype", "json2", "msgpack2", "categorize"];
 
 /// A small, compressible and not entirely regular buffer that codecs created by the config target encode.
 fn probe_data() -> Vec<u8> {
@@ -453,13 +458,26 @@ pub fn config(data: &[u8]) {
     let encoded = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();
     // SAFETY: returned by an _alloc call, freed once.
     unsafe { numcodecs_bytes_free(out, out_len) };
-    let decoded = codec.decode_alloc(&encoded).unwrap_or_else(|s| panic!("{printed}: decoding its own encoding: {s:?}: {}", last_error()));
+    let decoded = match codec.decode_alloc(&encoded) {
+        Ok(decoded) => decoded,
+        Err(NUMCODECS_CORRUPT_DATA) if json2_may_write_unreadable_text(&printed) => return,
+        Err(s) => panic!("{printed}: decoding its own encoding: {s:?}: {}", last_error()),
+    };
     // Only chains of lossless codecs must give the probe back: filters with dtypes (delta, astype,
     // fixedscaleoffset, quantize, bitround, packbits, ...) narrow, round or normalise arbitrary bytes.
     let lossy = !codec_ids(&printed).iter().all(|id| LOSSLESS_IDS.contains(&id.as_str()));
     if !lossy {
         assert!(decoded == probe, "{printed}: round trip changed the data");
     }
+}
+
+/// json2 writes the separators and indent it is given, as Python's json does; with other characters than
+/// JSON whitespace around "," and ":" (e.g. separators ["a","b"], indent "--") neither numcodecs nor we
+/// can read the text back. Conservatively: anything but the two standard separator pairs, or a string
+/// indent.
+fn json2_may_write_unreadable_text(printed: &str) -> bool {
+    let standard_separators = printed.contains(r#""separators":[",",":"]"#) || printed.contains(r#""separators":[", ",": "]"#);
+    printed.contains(r#""id":"json2""#) && (!standard_separators || printed.contains(r#""indent":""#))
 }
 
 const COMPLIBS: &[&str] = &["BloscLZ", "LZ4", "Snappy", "Zlib", "Zstd"];
@@ -536,6 +554,8 @@ pub const OBJECT_CONFIGS: &[&str] = &[
     r#"{"id":"categorize","labels":["a","zarr","\u00e9t\u00e9",""],"dtype":"|O","astype":"<i2"}"#,
     // Not pickle: its item calls take str items only and give str or bytes, so decoded items do not all
     // re-encode, which the properties below need; the decode target drives its unpickler instead.
+    r#"{"id":"json2"}"#,
+    r#"{"id":"msgpack2","raw":true}"#,
     // Chains that start with an object codec (Zarr v2 string arrays) take the same calls.
     r#"{"filters":[{"id":"vlen-utf8"}],"compressor":{"id":"zstd","level":1}}"#,
     r#"[{"id":"vlen-bytes"},{"id":"zlib","level":1}]"#,
@@ -553,6 +573,12 @@ fn expected_item(config: &str, item: &[u8]) -> Vec<u8> {
     item.to_vec()
 }
 
+/// json2 and msgpack2 documents may hold objects the item calls cannot (numbers, None, lists, dicts,
+/// bytes): those calls refuse them as UNSUPPORTED while the JSON bridge may carry them.
+fn holds_any_object(config: &str) -> bool {
+    config.contains("json2") || config.contains("msgpack2")
+}
+
 /// Copies out and frees an `_alloc` result.
 fn take_bytes(out: *mut u8, out_len: usize) -> Vec<u8> {
     // SAFETY: the library returned out_len readable bytes at out (NULL only with 0).
@@ -567,7 +593,8 @@ fn decode_item_list(codec: &Handle, src: &[u8], what: &str) -> Result<Vec<Vec<u8
     let mut handle = ptr::null_mut();
     // SAFETY: live slices and out-parameter.
     let status = unsafe { numcodecs_decode_items(codec.0, src.as_ptr().cast(), src.len(), &mut handle) };
-    expect_status(status, &[NUMCODECS_OK, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED], &format!("{what}: decode_items"));
+    let unsupported = if holds_any_object(what) { NUMCODECS_UNSUPPORTED } else { NUMCODECS_CORRUPT_DATA };
+    expect_status(status, &[NUMCODECS_OK, NUMCODECS_CORRUPT_DATA, NUMCODECS_LIMIT_EXCEEDED, unsupported], &format!("{what}: decode_items"));
     if status != NUMCODECS_OK {
         assert!(handle.is_null(), "{what}: decode_items failed but wrote the handle");
         return Err(status);
@@ -671,6 +698,8 @@ pub fn items(data: &[u8]) {
                 assert_eq!(take_bytes(json2.cast(), json2_len), text, "{what}: JSON -> bytes -> JSON changed the text");
             }
         }
+        // A json2/msgpack2 document of other objects than strings is the bridge's to decode.
+        Err(NUMCODECS_UNSUPPORTED) => {}
         Err(_) => assert_ne!(status, NUMCODECS_OK, "{what}: the JSON bridge decoded what decode_items refused"),
     }
 

@@ -28,6 +28,7 @@ pub mod pipeline;
 pub mod packbits;
 pub mod pickle;
 pub mod shuffle;
+pub mod structured;
 pub mod pcodec;
 pub mod numeric;
 pub mod object;

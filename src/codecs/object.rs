@@ -13,9 +13,10 @@
 
 use std::fmt;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{DType, Error, Result};
+use super::base64::Base64;
+use super::{ArrayInfo, Codec, DType, Error, Result};
 
 /// What the bytes of one item are for a codec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,9 +100,21 @@ impl<'a> Items<'a> {
         }
     }
 
+    /// The items in order, without a bounds-checked lookup per item.
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        (0..self.len()).map(|i| self.get(i))
+        let (list, flat): (&[&[u8]], Option<FlatItems<'a>>) = match *self {
+            Items::List(list) => (list, None),
+            Items::Flat(flat) => (&[], Some(flat)),
+        };
+        let flat_items = flat.into_iter().flat_map(|flat| flat.offsets.windows(2).map(move |pair| &flat.data[pair[0]..pair[1]]));
+        list.iter().copied().chain(flat_items)
     }
+}
+
+/// Checks that `bytes` are UTF-8 text, with the common all-ASCII case first (a word at a time, where
+/// `from_utf8` walks short strings byte by byte).
+pub fn is_utf8(bytes: &[u8]) -> bool {
+    bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
 }
 
 /// Decoded items in the flat layout: `offsets` has `len() + 1` entries starting at 0, item `i` is
@@ -134,6 +147,16 @@ impl DecodedItems {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Removes the last item and returns its bytes.
+    pub fn pop(&mut self) -> Option<Vec<u8>> {
+        if self.len() == 0 {
+            return None;
+        }
+        self.offsets.pop();
+        let start = *self.offsets.last()?;
+        Some(self.data.split_off(start))
     }
 
     /// Item `i`, or `None` past the end.
@@ -225,6 +248,38 @@ pub trait ObjectCodec: Send + Sync + fmt::Debug {
 
     /// Decodes `src` into JSON values, the form [`ObjectCodec::encode_json_items`] takes.
     fn decode_json_items(&self, src: &[u8]) -> Result<Vec<Value>>;
+}
+
+/// A bytes item in the JSON bridge: `{"b64": "<base64>"}`, standard alphabet, padded.
+pub fn bytes_to_json(bytes: &[u8]) -> Value {
+    let mut map = Map::new();
+    // Base64 output is ASCII and encoding bytes cannot fail below isize::MAX bytes.
+    let text = Base64.encode(bytes, &ArrayInfo::default()).unwrap_or_default();
+    map.insert("b64".into(), Value::String(String::from_utf8_lossy(&text).into_owned()));
+    Value::Object(map)
+}
+
+/// The bytes of a JSON-bridge bytes item: `None` when `value` is not a one-key `{"b64": "..."}` object,
+/// `Some(Err(why))` when its text is not strict base64.
+pub fn json_to_bytes(value: &Value) -> Option<std::result::Result<Vec<u8>, String>> {
+    let Value::Object(map) = value else {
+        return None;
+    };
+    let (1, Some(Value::String(text))) = (map.len(), map.get("b64")) else {
+        return None;
+    };
+    if !is_strict_base64(text) {
+        return Some(Err("{\"b64\": ...} needs standard padded base64 (A-Z a-z 0-9 + /, = padding)".into()));
+    }
+    Some(Base64.decode(text.as_bytes()).map_err(|e| format!("bad base64: {}", e.message())))
+}
+
+/// RFC 4648 base64, standard alphabet, padded, nothing else: the JSON bridge is our own format, so it
+/// takes no line breaks or stray characters (numcodecs' base64 codec, which skips them, is lenient).
+fn is_strict_base64(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let data = bytes.strip_suffix(b"==").or_else(|| bytes.strip_suffix(b"=")).unwrap_or(bytes);
+    bytes.len() % 4 == 0 && data.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 /// The error of a byte-oriented call on an object codec.

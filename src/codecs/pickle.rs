@@ -38,9 +38,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Number, Value};
 
-use super::base64::Base64;
-use super::object::{DecodedItems, ItemKind, Items, ObjectCodec};
-use super::vlen::is_strict_base64;
+use super::object::{bytes_to_json, json_to_bytes, DecodedItems, ItemKind, Items, ObjectCodec};
 use super::{config_map, copy_into, decode_limit, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 /// Codec ids this module provides.
@@ -1146,9 +1144,11 @@ fn json_to_value(value: &Value, depth: usize) -> Result<PyValue> {
             PyValue::List(items.iter().map(|item| json_to_value(item, depth + 1)).collect::<Result<_>>()?)
         }
         Value::Object(map) if map.len() == 1 => match map.iter().next() {
-            Some((key, Value::String(text))) if key == "b64" && is_strict_base64(text) => {
-                PyValue::Bytes(Base64.decode(text.as_bytes()).map_err(|e| Error::invalid_argument(format!("{ID}: bad base64: {}", e.message())))?)
-            }
+            Some((key, _)) if key == "b64" => match json_to_bytes(value) {
+                Some(Ok(bytes)) => PyValue::Bytes(bytes),
+                Some(Err(why)) => return Err(Error::invalid_argument(format!("{ID}: {why}"))),
+                None => return Err(bad()),
+            },
             Some((key, Value::String(text))) if key == FLOAT_TAG => PyValue::Float(match text.as_str() {
                 "NaN" => f64::NAN,
                 "Infinity" => f64::INFINITY,
@@ -1183,7 +1183,7 @@ fn value_to_json(value: &PyValue) -> Result<Value> {
         PyValue::Float(x) if x.is_infinite() => tagged(FLOAT_TAG, if *x > 0.0 { "Infinity" } else { "-Infinity" }.into()),
         PyValue::Float(x) => Value::Number(Number::from_f64(*x).ok_or_else(|| Error::internal("finite float"))?),
         PyValue::Str(text) => Value::String(text.clone()),
-        PyValue::Bytes(bytes) => tagged("b64", String::from_utf8_lossy(&Base64.encode(bytes, &ArrayInfo::default())?).into_owned()),
+        PyValue::Bytes(bytes) => bytes_to_json(bytes),
         PyValue::List(items) => Value::Array(items.iter().map(value_to_json).collect::<Result<_>>()?),
     })
 }

@@ -35,6 +35,7 @@ fn registry() -> &'static RwLock<BTreeMap<String, Constructor>> {
             super::vlen::CODECS,
             super::categorize::CODECS,
             super::pickle::CODECS,
+            super::structured::CODECS,
         ];
         let map = builtins.iter().flat_map(|list| list.iter()).map(|&(id, ctor)| (id.to_string(), ctor)).collect();
         RwLock::new(map)

@@ -22,8 +22,7 @@
 
 use serde_json::{Map, Value};
 
-use super::base64::Base64;
-use super::object::{not_a_byte_codec, DecodedItems, ItemKind, Items, ObjectCodec};
+use super::object::{bytes_to_json, json_to_bytes, not_a_byte_codec, DecodedItems, ItemKind, Items, ObjectCodec};
 use super::{check_decoded_size, config_map, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, ErrorKind, Params, Result};
 
 /// Codec ids this module provides.
@@ -200,14 +199,10 @@ impl VLen {
         match (self.shape, value) {
             (Shape::Utf8, Value::String(text)) => Ok(text.as_bytes().to_vec()),
             (Shape::Utf8, _) => Err(bad("a string or null")),
-            (Shape::Bytes, Value::Object(map)) => match (map.len(), map.get("b64")) {
-                (1, Some(Value::String(text))) if is_strict_base64(text) => {
-                    Base64.decode(text.as_bytes()).map_err(|e| Error::invalid_argument(format!("{id}: item {index}: bad base64: {}", e.message())))
-                }
-                (1, Some(Value::String(_))) => Err(bad("{\"b64\": ...} with standard padded base64 (A-Z a-z 0-9 + /, = padding)")),
-                _ => Err(bad("{\"b64\": \"<base64>\"} or null")),
+            (Shape::Bytes, _) => match json_to_bytes(value) {
+                Some(bytes) => bytes.map_err(|why| Error::invalid_argument(format!("{id}: item {index}: {why}"))),
+                None => Err(bad("{\"b64\": \"<base64>\"} or null")),
             },
-            (Shape::Bytes, _) => Err(bad("{\"b64\": \"<base64>\"} or null")),
             (Shape::Array, Value::Array(elements)) => {
                 let dtype = &self.dtype;
                 let mut out = Vec::with_capacity(elements.len() * dtype.itemsize());
@@ -225,12 +220,7 @@ impl VLen {
         Ok(match self.shape {
             // Checked by `check_decoded_item` before.
             Shape::Utf8 => Value::String(String::from_utf8_lossy(item).into_owned()),
-            Shape::Bytes => {
-                let text = Base64.encode(item, &ArrayInfo::default())?;
-                let mut map = Map::new();
-                map.insert("b64".into(), Value::String(String::from_utf8_lossy(&text).into_owned()));
-                Value::Object(map)
-            }
+            Shape::Bytes => bytes_to_json(item),
             Shape::Array => {
                 let dtype = &self.dtype;
                 let size = self.element_size(dtype)?;
@@ -238,14 +228,6 @@ impl VLen {
             }
         })
     }
-}
-
-/// RFC 4648 base64, standard alphabet, padded, nothing else: the JSON bridge is our own format, so it
-/// takes no line breaks or stray characters (numcodecs' base64 codec, which skips them, is lenient).
-pub(super) fn is_strict_base64(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let data = bytes.strip_suffix(b"==").or_else(|| bytes.strip_suffix(b"=")).unwrap_or(bytes);
-    bytes.len() % 4 == 0 && data.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 fn split_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {

@@ -302,6 +302,8 @@ pub unsafe extern "C" fn numcodecs_encode_bound(codec: *const numcodecs_codec, s
 ///         for them this and every other byte-oriented call (`numcodecs_encode_bound`, `_alloc`,
 ///         `numcodecs_decode*`, `numcodecs_decoded_size`) returns `NUMCODECS_UNSUPPORTED`; use
 ///         `numcodecs_encode_items`, `numcodecs_decode_items` and their `_flat` and `_json_items` forms.
+///         `json2` and `msgpack2` are both: they encode bool, integer and float arrays here (the shape in
+///         `info` is written into the document) and object arrays through the item calls.
 ///
 /// Thread safety: safe from any thread, also concurrently on the same handle.
 #[no_mangle]

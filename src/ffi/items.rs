@@ -506,7 +506,9 @@ const MAX_JSON_LEN: usize = 1 << 31;
 /// of numbers (integers in the dtype's range, `true`/`false` for bool; for floats any number or the
 /// strings `"NaN"`, `"Infinity"`, `"-Infinity"`; bool, integer, float32 and float64 dtypes only). `null`
 /// writes an empty item, as numcodecs does for `None`, and so do `0`, `0.0` and `false` for
-/// `vlen-utf8` and `vlen-bytes` (numcodecs' `o == 0`).
+/// `vlen-utf8` and `vlen-bytes` (numcodecs' `o == 0`). `json2` and `msgpack2` take any JSON value as the
+/// Python object it stands for (`null` is None, a number with a fraction or exponent a float), and
+/// `msgpack2` `{"b64": "<base64>"}` as bytes.
 ///
 /// @param json     UTF-8 JSON text holding one array; need not be NUL-terminated.
 /// @param json_len Length of `json` in bytes.
