@@ -240,7 +240,7 @@ static void test_wrong_api_for_the_codec(void) {
     /* And the item calls refuse byte codecs. */
     CHECK_STATUS(numcodecs_decode_items(zlib, utf8_encoded, sizeof utf8_encoded, &items), NUMCODECS_UNSUPPORTED);
     CHECK(items == NULL);
-    CHECK(strstr(numcodecs_last_error(), "not an object codec") != NULL);
+    CHECK(strstr(numcodecs_last_error(), "neither an object codec") != NULL);
     numcodecs_codec_free(vlen);
     numcodecs_codec_free(zlib);
 }
