@@ -71,6 +71,34 @@ struct owned_bytes {
     std::vector<std::uint8_t> to_vector() const { return std::vector<std::uint8_t>(ptr, ptr + len); }
 };
 
+/* Owns a library handle: movable, not copyable, freed with Free (which takes NULL) when it goes out of
+ * scope. Converts to the raw pointer, so the C functions take it directly. */
+template <typename T, void (*Free)(T *)>
+class owned_handle {
+public:
+    owned_handle() = default;
+    explicit owned_handle(T *handle) noexcept : handle_(handle) {}
+    owned_handle(owned_handle &&other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
+    owned_handle &operator=(owned_handle &&other) noexcept {
+        if (this != &other) {
+            Free(handle_);
+            handle_ = other.handle_;
+            other.handle_ = nullptr;
+        }
+        return *this;
+    }
+    owned_handle(const owned_handle &) = delete;
+    owned_handle &operator=(const owned_handle &) = delete;
+    ~owned_handle() { Free(handle_); }
+
+    operator T *() const noexcept { return handle_; }
+    /* For a C function's out-parameter; only while empty. */
+    T **out() noexcept { return &handle_; }
+
+private:
+    T *handle_ = nullptr;
+};
+
 /* A string from a (dst, cap, len) function: size query, then exact fit. */
 template <typename Query>
 std::string query_string(Query query) {
@@ -138,18 +166,6 @@ class items {
 public:
     items() = default;
     explicit items(numcodecs_items *handle) : handle_(handle) {}
-    items(items &&other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
-    items &operator=(items &&other) noexcept {
-        if (this != &other) {
-            numcodecs_items_free(handle_);
-            handle_ = other.handle_;
-            other.handle_ = nullptr;
-        }
-        return *this;
-    }
-    items(const items &) = delete;
-    items &operator=(const items &) = delete;
-    ~items() { numcodecs_items_free(handle_); }
 
     /** The number of items (0 for an empty or moved-from object). */
     std::size_t size() const noexcept { return numcodecs_items_count(handle_); }
@@ -196,7 +212,7 @@ private:
         return view;
     }
 
-    numcodecs_items *handle_ = nullptr;
+    detail::owned_handle<numcodecs_items, numcodecs_items_free> handle_;
 };
 
 /** A codec created from its numcodecs JSON configuration; see numcodecs_codec_from_json. */
@@ -204,20 +220,8 @@ class codec {
 public:
     /** Throws numcodecs::error (NUMCODECS_INVALID_CONFIG, NUMCODECS_UNKNOWN_CODEC, ...). */
     explicit codec(const std::string &json) {
-        detail::check(numcodecs_codec_from_json(json.data(), json.size(), &handle_));
+        detail::check(numcodecs_codec_from_json(json.data(), json.size(), handle_.out()));
     }
-    codec(codec &&other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
-    codec &operator=(codec &&other) noexcept {
-        if (this != &other) {
-            numcodecs_codec_free(handle_);
-            handle_ = other.handle_;
-            other.handle_ = nullptr;
-        }
-        return *this;
-    }
-    codec(const codec &) = delete;
-    codec &operator=(const codec &) = delete;
-    ~codec() { numcodecs_codec_free(handle_); }
 
     /** The C handle (owned by this object; NULL after a move). */
     const numcodecs_codec *get() const noexcept { return handle_; }
@@ -359,7 +363,7 @@ public:
     }
 
 private:
-    numcodecs_codec *handle_ = nullptr;
+    detail::owned_handle<numcodecs_codec, numcodecs_codec_free> handle_;
 };
 
 /** The library's version, e.g. "0.1.0" (compare with NUMCODECS_VERSION_STRING). */
