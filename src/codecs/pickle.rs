@@ -3,9 +3,15 @@
 //!
 //! Encoding writes, byte for byte, what CPython 3.11's C pickler writes for a 1-D NumPy object array
 //! (numpy 2.x `ndarray.__reduce__`: `numpy._core.multiarray._reconstruct(ndarray, (0,), b'b')`, then
-//! `BUILD` with `(1, shape, dtype('O8'), False, [items])`), protocols 2 to 5: its opcodes, its memo
+//! `BUILD` with `(1, shape, dtype('O8'), False, [items])`), protocols 0 to 5: its opcodes, its memo
 //! (`MEMOIZE` / `BINPUT`, `BINGET` for an object seen before), batches of 1000 list items, and from
 //! protocol 4 its 64 KiB frames (a string or bytes item of 64 KiB or more goes outside the frames).
+//! Protocol 0 is text: no `PROTO` header, `INT`/`LONG` in decimal (`L` suffix), `FLOAT` as `repr`
+//! (`nan`, `inf`), `UNICODE` lines in raw-unicode-escape (NUL, newline, CR, `\x1a`, backslash and
+//! characters above U+00FF as `\uXXXX`/`\UXXXXXXXX`), memo `PUT`/`GET` with decimal indices, tuples as
+//! `MARK ... TUPLE`, lists as `MARK LIST` with one `APPEND` per item. Protocol 1 is protocol 2 without
+//! its additions: no header, no `TUPLE1..3`, bools as `INT 00`/`01`, integers beyond 32 bits as `LONG`
+//! text. Before protocol 3 bytes are `_codecs.encode(latin-1 text, 'latin1')` (`bytes()` when empty).
 //!
 //! The pickler memoizes by object identity, which items given as bytes do not have. We pickle each
 //! item as a distinct object, except the objects CPython itself shares: the empty `str` and `bytes`,
@@ -13,16 +19,21 @@
 //! occurrence refers back to (`BINGET`). That is what numcodecs writes for an array whose items were
 //! made separately (decoded, read, computed); an array that holds the same `str` object twice (e.g.
 //! `np.array(["abc", "abc"], dtype=object)` from literals) pickles with a `BINGET` we do not write.
-//! Protocols 0 and 1 are unsupported for encoding.
 //!
-//! Decoding interprets only the opcodes and globals that NumPy array pickles use (binary protocols 2 to
-//! 5): `numpy._core.multiarray._reconstruct` (also `numpy.core`), `numpy.ndarray`, `numpy.dtype`,
+//! Decoding interprets only the opcodes and globals that NumPy array pickles use (protocols 0 to 5):
+//! `numpy._core.multiarray._reconstruct` (also `numpy.core`), `numpy.ndarray`, `numpy.dtype`,
 //! `numpy._core.numeric._frombuffer` (numeric arrays at protocol 5), `_codecs.encode` with `'latin1'`
-//! and `bytes()` (bytes at protocol 2). Any other global (`os.system`, `builtins.eval`, ...), any other
-//! opcode, a call of an allowed global with other arguments, a memo reference that was never stored,
-//! a length past the end of the input, frames that do not nest as CPython's unpickler requires, or a
-//! result that is not an array, is refused with [`ErrorKind::CorruptData`](super::ErrorKind). Memory
-//! stays within the decode limit ([`super::decode_limit`]); nesting deeper than [`MAX_DEPTH`] is refused.
+//! and `bytes()` (bytes before protocol 3). Any other global (`os.system`, `builtins.eval`, ...), any
+//! other opcode, a call of an allowed global with other arguments, a memo reference that was never
+//! stored, a length past the end of the input, frames that do not nest as CPython's unpickler requires,
+//! or a result that is not an array, is refused with [`ErrorKind::CorruptData`](super::ErrorKind). The
+//! text opcodes are read more strictly than Python reads them, as exactly what its pickler writes: a
+//! line must end in a newline; `INT`/`LONG` are `0` or an optional `-` and decimal digits without a
+//! leading zero, within 128 bits (Python reads `010` as octal, `+1` as `True`, and takes hex, spaces and
+//! underscores); `FLOAT` text past the float range (`1e999`) is refused, as Python refuses it; memo
+//! indices are decimal digits below 2**32; a `\u` escape of a surrogate (which UTF-8 cannot hold) is
+//! refused. Memory stays within the decode limit ([`super::decode_limit`]); nesting deeper than
+//! [`MAX_DEPTH`] is refused.
 //! numcodecs itself refuses to decode pickles unless the process opts in, because Python's unpickler
 //! runs arbitrary code; this one cannot.
 //!
@@ -212,8 +223,8 @@ fn float_repr(x: f64) -> String {
 }
 
 /// `_pickle.c`'s `raw_unicode_escape`: latin-1 bytes below U+0100, `\uXXXX` / `\UXXXXXXXX` (lowercase
-/// hex) above, and also for the characters that would break the line or the escapes when read back
-/// (NUL, `\n`, `\r`, `\x1a`, the backslash).
+/// hex) above, and also for the newline (which would end the line), the backslash (which would start
+/// an escape when read back) and NUL, `\r`, `\x1a` (which CPython escapes too).
 fn raw_unicode_escape(text: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for c in text.chars() {
@@ -562,14 +573,20 @@ impl Pickler {
         self.save_global(MULTIARRAY, "_reconstruct")?;
         self.save_tuple(3, |p| {
             p.save_global("numpy", "ndarray")?;
-            p.save_tuple(1, |p| Ok(p.save_int(0)))?;
+            p.save_tuple(1, |p| {
+                p.save_int(0);
+                Ok(())
+            })?;
             p.save_bytes(b"b")
         })?;
         self.write(&[REDUCE]);
         self.memo_put(None);
         self.save_tuple(5, |p| {
             p.save_int(1);
-            p.save_tuple(1, |p| Ok(p.save_int(items.len() as i128)))?;
+            p.save_tuple(1, |p| {
+                p.save_int(items.len() as i128);
+                Ok(())
+            })?;
             p.object_dtype()?;
             p.save(&PyValue::Bool(false), 0)?;
             p.save_list(items, 1)
@@ -636,12 +653,14 @@ fn resolve_global(module: &str, name: &str) -> Result<Callable> {
     })
 }
 
-/// The argument of INT or LONG: an optional sign and decimal digits (Python also takes other bases,
-/// spaces and underscores, which its pickler never writes), within 128 bits.
+/// The argument of INT or LONG as Python's pickler writes it (`%ld`, `repr`): `0`, or an optional `-`
+/// and decimal digits without a leading zero, within 128 bits. Python's reader takes more and reads it
+/// differently (`010` is octal 8, `+1` and `-0` are bools, also hex, spaces, underscores): refused.
 fn parse_decimal(text: &str) -> Result<i128> {
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(corrupt(format!("the integer {:?} is not decimal digits", short(text))));
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = text == "0" || digits.bytes().next().is_some_and(|b| b != b'0') && digits.bytes().all(|b| b.is_ascii_digit());
+    if !canonical {
+        return Err(corrupt(format!("the integer {:?} is not decimal digits as Python writes them", short(text))));
     }
     text.parse().map_err(|_| corrupt(format!("an integer of {} digits: only integers of up to 128 bits are decoded", digits.len())))
 }
@@ -1523,7 +1542,11 @@ mod tests {
         assert_eq!(codec(r#"{"id":"pickle","protocol":-1}"#).config_json(), r#"{"id":"pickle","protocol":-1}"#);
         let items = [json!("a")];
         assert_eq!(codec(r#"{"id":"pickle","protocol":-1}"#).as_object().unwrap().encode_json_items(&items).unwrap()[..2], [PROTO, 5]);
-        assert_eq!(codec(r#"{"id":"pickle","protocol":1}"#).as_object().unwrap().encode_json_items(&items).unwrap_err().kind(), ErrorKind::Unsupported);
+        // Protocols 0 and 1 have no PROTO header: the pickle starts with its first GLOBAL.
+        for protocol in [0, 1] {
+            let encoded = codec(&format!(r#"{{"id":"pickle","protocol":{protocol}}}"#)).as_object().unwrap().encode_json_items(&items).unwrap();
+            assert!(encoded.starts_with(b"cnumpy._core.multiarray\n_reconstruct\n"), "{protocol}");
+        }
         assert_eq!(codec(r#"{"id":"pickle","protocol":6}"#).as_object().unwrap().encode_json_items(&items).unwrap_err().kind(), ErrorKind::InvalidArgument);
         assert_eq!(codec_from_json(r#"{"id":"pickle","level":1}"#).unwrap_err().kind(), ErrorKind::InvalidConfig);
     }
@@ -1575,6 +1598,44 @@ mod tests {
         assert_eq!(codec.decode(&encoded).unwrap_err().kind(), ErrorKind::Unsupported);
         assert_eq!(codec.decoded_info(&encoded).unwrap(), None);
         assert_eq!(codec.encode(b"abcd", &ArrayInfo::default()).unwrap_err().kind(), ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn protocol_0_writes_text_opcodes() {
+        let codec = codec_from_json(r#"{"id":"pickle","protocol":0}"#).unwrap();
+        let items = [json!(7), json!(-1), json!(1u64 << 40), json!(true), json!(2.5), json!({"float": "-Infinity"}), json!(null), json!("\\\n\u{e9}\u{20ac}\u{1f600}")];
+        let encoded = codec.as_object().unwrap().encode_json_items(&items).unwrap();
+        let list = &encoded[encoded.windows(6).position(|w| w == b"(lp17\n").unwrap()..];
+        assert_eq!(list, &b"(lp17\nI7\naI-1\naL1099511627776L\naI01\naF2.5\naF-inf\naNaV\\u005c\\u000a\xe9\\u20ac\\U0001f600\np18\natp19\nb."[..]);
+        assert_eq!(codec.as_object().unwrap().decode_json_items(&encoded).unwrap(), items);
+    }
+
+    #[test]
+    fn text_arguments_are_read_as_python_writes_them() {
+        assert_eq!(parse_decimal("-17").unwrap(), -17);
+        assert_eq!(parse_decimal("0").unwrap(), 0);
+        assert_eq!(parse_decimal(&i128::MIN.to_string()).unwrap(), i128::MIN);
+        for bad in ["", "-", "0x10", "1_000", " 1", "1 ", "\u{661}", &"9".repeat(5000), "010", "+1", "-0", &format!("{}1", "0".repeat(5000))] {
+            assert_eq!(parse_decimal(bad).unwrap_err().kind(), ErrorKind::CorruptData, "{bad:?}");
+        }
+        for (text, value) in [("2.5", 2.5), ("-0.0", -0.0), ("1e-05", 1e-5), ("inf", f64::INFINITY), ("-inf", f64::NEG_INFINITY), ("Infinity", f64::INFINITY)] {
+            assert_eq!(parse_float(text).unwrap().to_bits(), f64::to_bits(value), "{text}");
+        }
+        assert!(parse_float("nan").unwrap().is_nan());
+        assert_eq!(parse_float(&format!("0.{}1", "0".repeat(5000))).unwrap(), 0.0);
+        for bad in ["", "1e999", &format!("1{}", "0".repeat(5000)), "1.5.", "0x1p3", "1_0", "nan1"] {
+            assert_eq!(parse_float(bad).unwrap_err().kind(), ErrorKind::CorruptData, "{bad:?}");
+        }
+        // Every character survives the escape and the unescape; other backslashes stay as they are.
+        let text: String = (0..0x11000).filter_map(char::from_u32).collect();
+        let mut escaped = Vec::new();
+        raw_unicode_escape(&text, &mut escaped);
+        assert!(!escaped.contains(&b'\n'));
+        assert_eq!(raw_unicode_unescape(&escaped).unwrap(), text);
+        assert_eq!(raw_unicode_unescape(b"\\\\u0041 \\x \\U0010FFFF \\u00E9 \\").unwrap(), "\\\\u0041 \\x \u{10ffff} \u{e9} \\");
+        for bad in [&b"\\u12"[..], b"\\u12g4", b"\\U00110000", b"\\ud800", b"\\U"] {
+            assert_eq!(raw_unicode_unescape(bad).unwrap_err().kind(), ErrorKind::CorruptData, "{bad:?}");
+        }
     }
 
     #[test]
