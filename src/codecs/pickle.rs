@@ -50,7 +50,7 @@ use std::rc::Rc;
 use serde_json::{Map, Number, Value};
 
 use super::object::{bytes_to_json, json_to_bytes, DecodedItems, ItemKind, Items, ObjectCodec};
-use super::params::python_float_repr;
+use super::structured::write_python_float;
 use super::{config_map, copy_into, decode_limit, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 /// Codec ids this module provides.
@@ -211,14 +211,17 @@ fn shared_bytes(bytes: &[u8]) -> Option<Shared> {
     (bytes.len() <= 1).then(|| Shared::Bytes(bytes.to_vec()))
 }
 
-/// `save_float` at protocol 0: `repr(x)` (`nan`, `inf` and `-inf` for the non-finite).
-fn float_repr(x: f64) -> String {
+/// `save_float` at protocol 0: `repr(x)` (`nan`, `inf` and `-inf` for the non-finite; exact ties between
+/// two shortest digit strings to even, as json2's floats).
+fn float_repr(x: f64) -> Vec<u8> {
     if x.is_nan() {
-        "nan".into()
+        b"nan".to_vec()
     } else if x.is_infinite() {
-        if x > 0.0 { "inf" } else { "-inf" }.into()
+        if x > 0.0 { b"inf".to_vec() } else { b"-inf".to_vec() }
     } else {
-        python_float_repr(x)
+        let mut text = Vec::new();
+        write_python_float(&mut text, x);
+        text
     }
 }
 
@@ -316,7 +319,7 @@ impl Pickler {
         if self.proto >= 4 {
             self.write(&[MEMOIZE]);
         } else if self.proto == 0 {
-            self.text_line(PUT, &index.to_string());
+            self.text_line(PUT, index.to_string());
         } else if index < 256 {
             self.write(&[BINPUT, index as u8]);
         } else {
@@ -333,7 +336,7 @@ impl Pickler {
     fn memo_get(&mut self, shared: &Option<Shared>) -> bool {
         let Some(&index) = shared.as_ref().and_then(|key| self.shared.get(key)) else { return false };
         if self.proto == 0 {
-            self.text_line(GET, &index.to_string());
+            self.text_line(GET, index.to_string());
         } else if index < 256 {
             self.write(&[BINGET, index as u8]);
         } else {
@@ -361,7 +364,7 @@ impl Pickler {
             }
             PyValue::Float(x) => {
                 self.boundary();
-                self.text_line(FLOAT, &float_repr(*x))
+                self.text_line(FLOAT, float_repr(*x))
             }
             PyValue::Str(text) => self.save_str(text, shared_str(text))?,
             PyValue::Bytes(bytes) => self.save_bytes(bytes)?,
@@ -381,9 +384,9 @@ impl Pickler {
     }
 
     /// A text opcode (protocols 0 and 1): the opcode, its argument and a newline.
-    fn text_line(&mut self, op: u8, argument: &str) {
+    fn text_line(&mut self, op: u8, argument: impl AsRef<[u8]>) {
         self.write(&[op]);
-        self.write(argument.as_bytes());
+        self.write(argument.as_ref());
         self.write(b"\n");
     }
 
@@ -394,7 +397,7 @@ impl Pickler {
         self.boundary();
         if let Ok(small) = i32::try_from(n) {
             if self.proto == 0 {
-                self.text_line(INT, &small.to_string());
+                self.text_line(INT, small.to_string());
                 return;
             }
             let bytes = small.to_le_bytes();
@@ -408,7 +411,7 @@ impl Pickler {
             return;
         }
         if self.proto < 2 {
-            self.text_line(LONG, &format!("{n}L"));
+            self.text_line(LONG, format!("{n}L"));
             return;
         }
         let bits = 128 - n.unsigned_abs().leading_zeros() as usize;
