@@ -322,6 +322,7 @@ const OBJECT_CONFIGS: &[&str] = &[
     r#"{"id":"categorize","labels":["a","bb","\u00e9t\u00e9"],"dtype":"|O","astype":"<i2"}"#,
     r#"{"id":"pickle","protocol":5}"#,
     r#"{"id":"pickle","protocol":2}"#,
+    r#"{"id":"pickle","protocol":0}"#,
     r#"{"id":"json2"}"#,
     r#"{"id":"json2","indent":1,"ensure_ascii":false}"#,
     r#"{"id":"msgpack2"}"#,
@@ -579,28 +580,32 @@ fn assert_pickle_refused(codec: &Codec, input: &[u8], what: &str) -> numcodecs_s
     json_status
 }
 
-/// Our own pickle of `items` (protocol 2: no frames, so opcodes can be spliced in).
-fn pickle_of(items: &[&str]) -> Vec<u8> {
-    let codec = codec(r#"{"id":"pickle","protocol":2}"#);
+/// Our own pickle of `items` at protocol 2 or 0 (no frames, so opcodes can be spliced in).
+fn pickle_of(protocol: u8, items: &[&str]) -> Vec<u8> {
+    let codec = codec(&format!(r#"{{"id":"pickle","protocol":{protocol}}}"#));
     let items: Vec<&[u8]> = items.iter().map(|item| item.as_bytes()).collect();
     encode_items(&codec, &items)
 }
 
-/// `pickle_of(["PLACEHOLDER"])` with the item's opcodes (BINUNICODE + payload + BINPUT) replaced by `item`.
-fn pickle_with_item(item: &[u8]) -> Vec<u8> {
-    let template = pickle_of(&["PLACEHOLDER"]);
+/// `pickle_of(protocol, ["PLACEHOLDER"])` with the item's opcodes replaced by `item`: BINUNICODE, the
+/// payload and BINPUT 18 at protocol 2; UNICODE, the text and PUT 18 (`p18\n`) at protocol 0.
+fn pickle_with_item(protocol: u8, item: &[u8]) -> Vec<u8> {
+    let template = pickle_of(protocol, &["PLACEHOLDER"]);
     let at = template.windows(11).position(|w| w == b"PLACEHOLDER").unwrap();
-    assert_eq!(template[at - 5], b'X');
-    let mut out = template[..at - 5].to_vec();
+    let (start, end) = if protocol == 0 { (at - 1, at + 11 + 5) } else { (at - 5, at + 11 + 2) };
+    assert_eq!(template[start], if protocol == 0 { b'V' } else { b'X' });
+    let mut out = template[..start].to_vec();
     out.extend_from_slice(item);
-    out.extend_from_slice(&template[at + 11 + 2..]);
+    out.extend_from_slice(&template[end..]);
     out
 }
 
 #[test]
 fn pickle_splicing_keeps_a_valid_pickle() {
-    let codec = codec(r#"{"id":"pickle","protocol":2}"#);
-    assert_eq!(decode_items_checked(&codec, OBJECT_CONFIGS[5], &pickle_with_item(b"X\x02\0\0\0ok"), "splice"), Some(1));
+    let binary = codec(OBJECT_CONFIGS[5]);
+    assert_eq!(decode_items_checked(&binary, OBJECT_CONFIGS[5], &pickle_with_item(2, b"X\x02\0\0\0ok"), "splice"), Some(1));
+    let text = codec(OBJECT_CONFIGS[6]);
+    assert_eq!(decode_items_checked(&text, OBJECT_CONFIGS[6], &pickle_with_item(0, b"Vok\n"), "splice"), Some(1));
 }
 
 #[test]
@@ -638,14 +643,16 @@ fn pickle_refuses_code_execution_and_foreign_globals() {
         (b"\x80\x05N)b.", "BUILD of None"),
         (b"\x80\x06N.", "protocol 6"),
         (b"\x80\x05N\x00.", "an unknown opcode"),
-        (b"\x80\x05I1\n.", "protocol 0 INT"),
+        (b"\x80\x05I1\n.", "an INT, not an array"),
+        (b"cos\nsystem\np0\n(Vid\np1\ntp2\nRp3\n.", "protocol 0 os.system"),
+        (b"cnumpy\ndtype\np0\n(VO8\np1\nI00\nI01\ntp2\nRp3\n.", "protocol 0 dtype, not an array"),
         (b"", "nothing"),
     ];
     for (input, what) in hostile {
         assert_pickle_refused(&codec, input, what);
     }
     // A numpy pickle that lies about its length: shape (3,) with 2 items.
-    let good = pickle_of(&["ab", "cd"]);
+    let good = pickle_of(2, &["ab", "cd"]);
     let shape = good.windows(4).position(|w| w == b"K\x01K\x02").unwrap();
     let mut lying = good.clone();
     lying[shape + 3] = 3;
@@ -659,9 +666,9 @@ fn pickle_refuses_deep_nesting_cycles_and_expansion() {
     let depth = 100_000;
     let mut nested = vec![b']'; depth];
     nested.extend(std::iter::repeat(b'a').take(depth - 1));
-    assert_eq!(assert_pickle_refused(&codec, &pickle_with_item(&nested), "deep nesting"), NUMCODECS_CORRUPT_DATA);
+    assert_eq!(assert_pickle_refused(&codec, &pickle_with_item(2, &nested), "deep nesting"), NUMCODECS_CORRUPT_DATA);
     // A list that contains itself.
-    assert_eq!(assert_pickle_refused(&codec, &pickle_with_item(b"]r\x00\xff\xff\x00j\x00\xff\xff\x00a"), "a cycle"), NUMCODECS_CORRUPT_DATA);
+    assert_eq!(assert_pickle_refused(&codec, &pickle_with_item(2, b"]r\x00\xff\xff\x00j\x00\xff\xff\x00a"), "a cycle"), NUMCODECS_CORRUPT_DATA);
     // A billion laughs: a 1000-byte string, lists of 1000 references to the level below, five levels deep
     // (10^15 bytes once expanded), refused under a 1 MB limit after a bounded amount of work.
     let mut laughs = b"X\xe8\x03\0\0".to_vec();
@@ -682,8 +689,110 @@ fn pickle_refuses_deep_nesting_cycles_and_expansion() {
     }
     assert_eq!(unsafe { numcodecs_codec_set_max_decoded_size(codec.0, 1 << 20) }, NUMCODECS_OK);
     let started = std::time::Instant::now();
-    assert_eq!(assert_pickle_refused(&codec, &pickle_with_item(&laughs), "billion laughs"), NUMCODECS_LIMIT_EXCEEDED, "{}", last_error());
+    assert_eq!(assert_pickle_refused(&codec, &pickle_with_item(2, &laughs), "billion laughs"), NUMCODECS_LIMIT_EXCEEDED, "{}", last_error());
     assert!(started.elapsed().as_secs() < 10, "the expansion stops at the limit");
+}
+
+/// `input` decoded through the JSON bridge, or its status.
+fn decode_json_items(codec: &Codec, input: &[u8]) -> Result<serde_json::Value, numcodecs_status> {
+    let (mut json, mut json_len) = (ptr::null_mut(), 0usize);
+    match unsafe { numcodecs_decode_json_items(codec.0, input.as_ptr().cast(), input.len(), &mut json, &mut json_len) } {
+        NUMCODECS_OK => {
+            let text = unsafe { std::slice::from_raw_parts(json.cast::<u8>(), json_len) }.to_vec();
+            unsafe { numcodecs_bytes_free(json.cast(), json_len) };
+            Ok(serde_json::from_slice(&text).unwrap())
+        }
+        status => Err(status),
+    }
+}
+
+/// Protocol 0's text lines (numbers, strings, memo indices) from a hostile writer: numbers of 100 000
+/// digits, integers Python would read otherwise (octal, `+1` as True), float text Python refuses,
+/// unterminated lines, bad escapes and memo indices are refused quickly; `nan`, `inf` and long float
+/// text are read as Python reads them.
+#[test]
+fn pickle_text_lines_are_read_strictly_and_quickly() {
+    let config = r#"{"id":"pickle","protocol":0}"#;
+    let codec = codec(config);
+    let digits = |digit: &str, count: usize| digit.repeat(count);
+    let refused: Vec<(Vec<u8>, &str)> = vec![
+        (format!("I{}\n", digits("9", 5000)).into_bytes(), "an INT of 5000 digits"),
+        (format!("L{}L\n", digits("9", 100_000)).into_bytes(), "a LONG of 100 000 digits"),
+        (format!("L-{}\n", digits("1", 40)).into_bytes(), "a LONG beyond 128 bits"),
+        (b"I0x10\n".to_vec(), "an INT in hex"),
+        (b"I010\n".to_vec(), "an INT with a leading zero (octal 8 to Python)"),
+        (format!("I{}1\n", digits("0", 5000)).into_bytes(), "an INT of 5000 leading zeros"),
+        (b"I+1\n".to_vec(), "an INT with a plus (True to Python)"),
+        (b"I1_000\n".to_vec(), "an INT with an underscore"),
+        (b"I 1\n".to_vec(), "an INT with a space"),
+        (b"I\n".to_vec(), "an empty INT"),
+        (b"LL\n".to_vec(), "a LONG of no digits"),
+        (format!("F1{}\n", digits("0", 100_000)).into_bytes(), "a FLOAT of 100 000 digits past the float range"),
+        (b"F1e309\n".to_vec(), "a FLOAT past the float range"),
+        (b"Fnan(1)\n".to_vec(), "a FLOAT nan with a payload"),
+        (b"Finfinityx\n".to_vec(), "a FLOAT inf with junk"),
+        (b"F\n".to_vec(), "an empty FLOAT"),
+        (b"F1,5\n".to_vec(), "a FLOAT with a comma"),
+        (b"V\\ud800\n".to_vec(), "a UNICODE surrogate"),
+        (b"V\\U00110000\n".to_vec(), "a UNICODE escape beyond U+10FFFF"),
+        (b"V\\u12\n".to_vec(), "a truncated UNICODE escape"),
+        (b"V\\U0001f60\n".to_vec(), "a short \\U escape"),
+        (b"NpX\n".to_vec(), "a PUT index of letters"),
+        (b"Np-1\n".to_vec(), "a negative PUT index"),
+        (b"Np4294967296\n".to_vec(), "a PUT index of 2^32"),
+        (format!("Np{}\n", digits("9", 100_000)).into_bytes(), "a PUT index of 100 000 digits"),
+        (b"Np\n".to_vec(), "an empty PUT index"),
+        (b"Np0\ng1\n".to_vec(), "a GET of an index never stored"),
+        (b"Np0\ng+0\n".to_vec(), "a GET index with a sign"),
+    ];
+    for (item, what) in &refused {
+        let started = std::time::Instant::now();
+        assert_eq!(assert_pickle_refused(&codec, &pickle_with_item(0, item), what), NUMCODECS_CORRUPT_DATA, "{what}: {}", last_error());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{what}: too slow");
+    }
+    // Lines without their newline, up to the end of the input: nothing is read past it.
+    let template = pickle_of(0, &["PLACEHOLDER"]);
+    let at = template.windows(11).position(|w| w == b"PLACEHOLDER").unwrap();
+    let long_line = format!("V{}", digits("x", 1 << 20));
+    for (tail, what) in [(&b"I12"[..], "INT"), (b"L12L", "LONG"), (b"F1.5", "FLOAT"), (long_line.as_bytes(), "UNICODE"), (b"Np1", "PUT"), (b"g0", "GET"), (b"cnumpy\nndarray", "GLOBAL")] {
+        let mut input = template[..at - 1].to_vec();
+        input.extend_from_slice(tail);
+        assert_eq!(assert_pickle_refused(&codec, &input, what), NUMCODECS_CORRUPT_DATA, "unterminated {what}");
+        assert!(last_error().contains("newline"), "{what}: {}", last_error());
+    }
+    // What Python reads the same: the widest values, nan and inf text, long float text that rounds.
+    let accepted: Vec<(Vec<u8>, serde_json::Value)> = vec![
+        (b"I-2147483648\n".to_vec(), serde_json::json!(-2147483648i64)),
+        (b"I01\n".to_vec(), serde_json::json!(true)),
+        (b"L-170141183460469231731687303715884105728L\n".to_vec(), serde_json::Value::Null),
+        (b"Fnan\n".to_vec(), serde_json::json!({"float": "NaN"})),
+        (b"F-inf\n".to_vec(), serde_json::json!({"float": "-Infinity"})),
+        (b"FInfinity\n".to_vec(), serde_json::json!({"float": "Infinity"})),
+        (format!("F0.{}1\n", digits("0", 100_000)).into_bytes(), serde_json::json!(0.0)),
+        (format!("F1.{}1\n", digits("0", 100_000)).into_bytes(), serde_json::json!(1.0)),
+        (b"V\\\\u0041\\x\\\n".to_vec(), serde_json::json!("\\\\u0041\\x\\")),
+    ];
+    for (item, value) in accepted {
+        let what = String::from_utf8_lossy(&item[..item.len().min(40)]).into_owned();
+        let started = std::time::Instant::now();
+        let decoded = decode_json_items(&codec, &pickle_with_item(0, &item));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{what}: too slow");
+        if value.is_null() {
+            // i128::MIN is read, but is beyond the JSON bridge's 64-bit numbers.
+            assert_eq!(decoded, Err(NUMCODECS_UNSUPPORTED), "{what}: {}", last_error());
+        } else {
+            assert_eq!(decoded, Ok(serde_json::json!([value])), "{what}: {}", last_error());
+        }
+    }
+    // Memo indices need not be dense (PUT 4294967295 is an index like any other), but each entry is
+    // memory charged against the decode limit: 200 000 PUTs of one None under a 1 MB limit are refused.
+    assert_eq!(decode_json_items(&codec, &pickle_with_item(0, b"Np4294967295\n0g4294967295\n")), Ok(serde_json::json!([null])));
+    let mut many_puts = b"N".to_vec();
+    for index in 0..200_000u32 {
+        many_puts.extend_from_slice(format!("p{}\n", u32::MAX - index).as_bytes());
+    }
+    assert_eq!(unsafe { numcodecs_codec_set_max_decoded_size(codec.0, 1 << 20) }, NUMCODECS_OK);
+    assert_eq!(assert_pickle_refused(&codec, &pickle_with_item(0, &many_puts), "200 000 PUTs"), NUMCODECS_LIMIT_EXCEEDED, "{}", last_error());
 }
 
 /// json2 and msgpack2 documents that are not what numcodecs writes: every decode path refuses them with

@@ -29,10 +29,10 @@ use numcodecs::Codec as _;
 use serde_json::Value;
 
 /// An emptied or truncated manifest must not pass.
-const MIN_CASES: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 7), ("vlen-array", 12), ("categorize", 25), ("pickle", 60), ("pipeline", 6), ("json2", 50), ("msgpack2", 40)];
-const MIN_CORRUPT: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 6), ("vlen-array", 7), ("categorize", 3), ("pickle", 8), ("pipeline", 1), ("json2", 10), ("msgpack2", 7)];
+const MIN_CASES: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 7), ("vlen-array", 12), ("categorize", 25), ("pickle", 115), ("pipeline", 6), ("json2", 50), ("msgpack2", 40)];
+const MIN_CORRUPT: &[(&str, usize)] = &[("vlen-utf8", 8), ("vlen-bytes", 6), ("vlen-array", 7), ("categorize", 3), ("pickle", 17), ("pipeline", 1), ("json2", 10), ("msgpack2", 7)];
 const MIN_INVALID_CONFIGS: usize = 21;
-const HUNDRED_K_CASES: &[&str] = &["vlen-utf8-100k", "vlen-bytes-100k", "categorize-object-100k", "pickle-p5-100k", "pickle-p2-100k", "json2-100k", "msgpack2-100k"];
+const HUNDRED_K_CASES: &[&str] = &["vlen-utf8-100k", "vlen-bytes-100k", "categorize-object-100k", "pickle-p5-100k", "pickle-p2-100k", "pickle-p0-100k", "json2-100k", "msgpack2-100k"];
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

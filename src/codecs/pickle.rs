@@ -3,9 +3,15 @@
 //!
 //! Encoding writes, byte for byte, what CPython 3.11's C pickler writes for a 1-D NumPy object array
 //! (numpy 2.x `ndarray.__reduce__`: `numpy._core.multiarray._reconstruct(ndarray, (0,), b'b')`, then
-//! `BUILD` with `(1, shape, dtype('O8'), False, [items])`), protocols 2 to 5: its opcodes, its memo
+//! `BUILD` with `(1, shape, dtype('O8'), False, [items])`), protocols 0 to 5: its opcodes, its memo
 //! (`MEMOIZE` / `BINPUT`, `BINGET` for an object seen before), batches of 1000 list items, and from
 //! protocol 4 its 64 KiB frames (a string or bytes item of 64 KiB or more goes outside the frames).
+//! Protocol 0 is text: no `PROTO` header, `INT`/`LONG` in decimal (`L` suffix), `FLOAT` as `repr`
+//! (`nan`, `inf`), `UNICODE` lines in raw-unicode-escape (NUL, newline, CR, `\x1a`, backslash and
+//! characters above U+00FF as `\uXXXX`/`\UXXXXXXXX`), memo `PUT`/`GET` with decimal indices, tuples as
+//! `MARK ... TUPLE`, lists as `MARK LIST` with one `APPEND` per item. Protocol 1 is protocol 2 without
+//! its additions: no header, no `TUPLE1..3`, bools as `INT 00`/`01`, integers beyond 32 bits as `LONG`
+//! text. Before protocol 3 bytes are `_codecs.encode(latin-1 text, 'latin1')` (`bytes()` when empty).
 //!
 //! The pickler memoizes by object identity, which items given as bytes do not have. We pickle each
 //! item as a distinct object, except the objects CPython itself shares: the empty `str` and `bytes`,
@@ -13,16 +19,21 @@
 //! occurrence refers back to (`BINGET`). That is what numcodecs writes for an array whose items were
 //! made separately (decoded, read, computed); an array that holds the same `str` object twice (e.g.
 //! `np.array(["abc", "abc"], dtype=object)` from literals) pickles with a `BINGET` we do not write.
-//! Protocols 0 and 1 are unsupported for encoding.
 //!
-//! Decoding interprets only the opcodes and globals that NumPy array pickles use (binary protocols 2 to
-//! 5): `numpy._core.multiarray._reconstruct` (also `numpy.core`), `numpy.ndarray`, `numpy.dtype`,
+//! Decoding interprets only the opcodes and globals that NumPy array pickles use (protocols 0 to 5):
+//! `numpy._core.multiarray._reconstruct` (also `numpy.core`), `numpy.ndarray`, `numpy.dtype`,
 //! `numpy._core.numeric._frombuffer` (numeric arrays at protocol 5), `_codecs.encode` with `'latin1'`
-//! and `bytes()` (bytes at protocol 2). Any other global (`os.system`, `builtins.eval`, ...), any other
-//! opcode, a call of an allowed global with other arguments, a memo reference that was never stored,
-//! a length past the end of the input, frames that do not nest as CPython's unpickler requires, or a
-//! result that is not an array, is refused with [`ErrorKind::CorruptData`](super::ErrorKind). Memory
-//! stays within the decode limit ([`super::decode_limit`]); nesting deeper than [`MAX_DEPTH`] is refused.
+//! and `bytes()` (bytes before protocol 3). Any other global (`os.system`, `builtins.eval`, ...), any
+//! other opcode, a call of an allowed global with other arguments, a memo reference that was never
+//! stored, a length past the end of the input, frames that do not nest as CPython's unpickler requires,
+//! or a result that is not an array, is refused with [`ErrorKind::CorruptData`](super::ErrorKind). The
+//! text opcodes are read more strictly than Python reads them, as exactly what its pickler writes: a
+//! line must end in a newline; `INT`/`LONG` are `0` or an optional `-` and decimal digits without a
+//! leading zero, within 128 bits (Python reads `010` as octal, `+1` as `True`, and takes hex, spaces and
+//! underscores); `FLOAT` text past the float range (`1e999`) is refused, as Python refuses it; memo
+//! indices are decimal digits below 2**32; a `\u` escape of a surrogate (which UTF-8 cannot hold) is
+//! refused. Memory stays within the decode limit ([`super::decode_limit`]); nesting deeper than
+//! [`MAX_DEPTH`] is refused.
 //! numcodecs itself refuses to decode pickles unless the process opts in, because Python's unpickler
 //! runs arbitrary code; this one cannot.
 //!
@@ -39,6 +50,7 @@ use std::rc::Rc;
 use serde_json::{Map, Number, Value};
 
 use super::object::{bytes_to_json, json_to_bytes, DecodedItems, ItemKind, Items, ObjectCodec};
+use super::structured::write_python_float;
 use super::{config_map, copy_into, decode_limit, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 /// Codec ids this module provides.
@@ -55,6 +67,13 @@ pub const MAX_DEPTH: usize = 200;
 // ---- opcodes (CPython's Lib/pickle.py names) -------------------------------------------------------
 
 const MARK: u8 = b'(';
+// Text opcodes (protocol 0; protocol 1 keeps INT for bools and LONG for wide integers), each ending in a newline.
+const INT: u8 = b'I';
+const LONG: u8 = b'L';
+const FLOAT: u8 = b'F';
+const UNICODE: u8 = b'V';
+const PUT: u8 = b'p';
+const GET: u8 = b'g';
 const POP: u8 = b'0';
 const STOP: u8 = b'.';
 const BININT: u8 = b'J';
@@ -132,8 +151,7 @@ impl Pickle {
     fn effective_protocol(&self) -> Result<u8> {
         match self.protocol {
             p if p < 0 => Ok(HIGHEST_PROTOCOL),
-            p @ 2..=5 => Ok(p as u8),
-            0 | 1 => Err(Error::unsupported(format!("{ID}: encoding with protocol {} is not supported (2 to 5 are)", self.protocol))),
+            p @ 0..=5 => Ok(p as u8),
             p => Err(Error::invalid_argument(format!("{ID}: pickle protocol must be <= {HIGHEST_PROTOCOL}, got {p}"))),
         }
     }
@@ -193,6 +211,40 @@ fn shared_bytes(bytes: &[u8]) -> Option<Shared> {
     (bytes.len() <= 1).then(|| Shared::Bytes(bytes.to_vec()))
 }
 
+/// `save_float` at protocol 0: `repr(x)` (`nan`, `inf` and `-inf` for the non-finite; exact ties between
+/// two shortest digit strings to even, as json2's floats).
+fn float_repr(x: f64) -> Vec<u8> {
+    if x.is_nan() {
+        b"nan".to_vec()
+    } else if x.is_infinite() {
+        if x > 0.0 { b"inf".to_vec() } else { b"-inf".to_vec() }
+    } else {
+        let mut text = Vec::new();
+        write_python_float(&mut text, x);
+        text
+    }
+}
+
+/// `_pickle.c`'s `raw_unicode_escape`: latin-1 bytes below U+0100, `\uXXXX` / `\UXXXXXXXX` (lowercase
+/// hex) above, and also for the newline (which would end the line), the backslash (which would start
+/// an escape when read back) and NUL, `\r`, `\x1a` (which CPython escapes too).
+fn raw_unicode_escape(text: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for c in text.chars() {
+        let code = c as u32;
+        let digits = match code {
+            0x10000.. => 8,
+            0x100.. | 0 | 0x0a | 0x0d | 0x1a | 0x5c => 4,
+            _ => {
+                out.push(code as u8);
+                continue;
+            }
+        };
+        out.extend_from_slice(if digits == 8 { b"\\U" } else { b"\\u" });
+        out.extend((0..digits).rev().map(|nibble| HEX[(code >> (4 * nibble)) as usize & 0xf]));
+    }
+}
+
 /// CPython 3.11's `_pickle.c` Pickler writing into memory (`pickle.dumps`).
 struct Pickler {
     out: Vec<u8>,
@@ -206,7 +258,9 @@ struct Pickler {
 impl Pickler {
     fn new(proto: u8) -> Self {
         let mut pickler = Pickler { out: Vec::new(), proto, framing: false, frame_start: None, memo_len: 0, shared: HashMap::new() };
-        pickler.write(&[PROTO, proto]);
+        if proto >= 2 {
+            pickler.write(&[PROTO, proto]);
+        }
         pickler.framing = proto >= 4;
         pickler
     }
@@ -264,6 +318,8 @@ impl Pickler {
         self.memo_len += 1;
         if self.proto >= 4 {
             self.write(&[MEMOIZE]);
+        } else if self.proto == 0 {
+            self.text_line(PUT, index.to_string());
         } else if index < 256 {
             self.write(&[BINPUT, index as u8]);
         } else {
@@ -279,7 +335,9 @@ impl Pickler {
     /// Writes a memo reference when `shared` was memoized before.
     fn memo_get(&mut self, shared: &Option<Shared>) -> bool {
         let Some(&index) = shared.as_ref().and_then(|key| self.shared.get(key)) else { return false };
-        if index < 256 {
+        if self.proto == 0 {
+            self.text_line(GET, index.to_string());
+        } else if index < 256 {
             self.write(&[BINGET, index as u8]);
         } else {
             let mut op = vec![LONG_BINGET];
@@ -292,14 +350,23 @@ impl Pickler {
     fn save(&mut self, value: &PyValue, depth: usize) -> Result<()> {
         match value {
             PyValue::None => self.atom(&[NONE]),
-            PyValue::Bool(b) => self.atom(&[if *b { NEWTRUE } else { NEWFALSE }]),
+            PyValue::Bool(b) if self.proto >= 2 => self.atom(&[if *b { NEWTRUE } else { NEWFALSE }]),
+            // Before NEWTRUE/NEWFALSE a bool is an INT with the two digits Python 2 wrote for it.
+            PyValue::Bool(b) => {
+                self.boundary();
+                self.text_line(INT, if *b { "01" } else { "00" })
+            }
             PyValue::Int(n) => self.save_int(*n),
-            PyValue::Float(x) => {
+            PyValue::Float(x) if self.proto >= 1 => {
                 let mut op = vec![BINFLOAT];
                 op.extend_from_slice(&x.to_be_bytes());
                 self.atom(&op)
             }
-            PyValue::Str(text) => self.save_str(text, shared_str(text)),
+            PyValue::Float(x) => {
+                self.boundary();
+                self.text_line(FLOAT, float_repr(*x))
+            }
+            PyValue::Str(text) => self.save_str(text, shared_str(text))?,
             PyValue::Bytes(bytes) => self.save_bytes(bytes)?,
             PyValue::List(items) => {
                 if depth >= MAX_DEPTH {
@@ -316,11 +383,23 @@ impl Pickler {
         self.write(op);
     }
 
-    /// `save_long`: BININT1/BININT2/BININT for 32-bit values, else LONG1 (little-endian two's complement,
-    /// as short as the sign allows).
+    /// A text opcode (protocols 0 and 1): the opcode, its argument and a newline.
+    fn text_line(&mut self, op: u8, argument: impl AsRef<[u8]>) {
+        self.write(&[op]);
+        self.write(argument.as_ref());
+        self.write(b"\n");
+    }
+
+    /// `save_long`: 32-bit values as BININT1/BININT2/BININT (protocol 1 on) or decimal INT (protocol 0);
+    /// larger ones as LONG1 (little-endian two's complement, as short as the sign allows) from protocol 2,
+    /// before that as the decimal LONG with Python 2's `L` suffix.
     fn save_int(&mut self, n: i128) {
         self.boundary();
         if let Ok(small) = i32::try_from(n) {
+            if self.proto == 0 {
+                self.text_line(INT, small.to_string());
+                return;
+            }
             let bytes = small.to_le_bytes();
             if bytes[2] != 0 || bytes[3] != 0 {
                 self.write(&[BININT, bytes[0], bytes[1], bytes[2], bytes[3]]);
@@ -329,6 +408,10 @@ impl Pickler {
             } else {
                 self.write(&[BININT1, bytes[0]]);
             }
+            return;
+        }
+        if self.proto < 2 {
+            self.text_line(LONG, format!("{n}L"));
             return;
         }
         let bits = 128 - n.unsigned_abs().leading_zeros() as usize;
@@ -342,10 +425,20 @@ impl Pickler {
         self.write(&op);
     }
 
-    fn save_str(&mut self, text: &str, shared: Option<Shared>) {
+    /// `save_unicode`: protocol 0 writes raw-unicode-escape text, the others UTF-8 with its length.
+    fn save_str(&mut self, text: &str, shared: Option<Shared>) -> Result<()> {
         self.boundary();
         if self.memo_get(&shared) {
-            return;
+            return Ok(());
+        }
+        if self.proto == 0 {
+            let mut line = Vec::with_capacity(text.len() + 2);
+            line.push(UNICODE);
+            raw_unicode_escape(text, &mut line);
+            line.push(b'\n');
+            self.write(&line);
+            self.memo_put(shared);
+            return Ok(());
         }
         let len = text.len();
         let header = if len <= 0xff && self.proto >= 4 {
@@ -354,13 +447,16 @@ impl Pickler {
             let mut header = vec![BINUNICODE];
             header.extend_from_slice(&(len as u32).to_le_bytes());
             header
-        } else {
+        } else if self.proto >= 4 {
             let mut header = vec![BINUNICODE8];
             header.extend_from_slice(&(len as u64).to_le_bytes());
             header
+        } else {
+            return Err(Error::limit(format!("{ID}: protocol {} cannot pickle a str over 4 GiB", self.proto)));
         };
         self.write_payload(&header, text.as_bytes());
         self.memo_put(shared);
+        Ok(())
     }
 
     fn save_bytes(&mut self, bytes: &[u8]) -> Result<()> {
@@ -373,16 +469,15 @@ impl Pickler {
             // No bytes opcode before protocol 3: `save_reduce` of `bytes, ()` or of
             // `_codecs.encode, (bytes.decode('latin1'), 'latin1')`, which memoizes the bytes object.
             if bytes.is_empty() {
-                self.save_global("__builtin__", "bytes");
-                self.atom(&[EMPTY_TUPLE]);
+                self.save_global("__builtin__", "bytes")?;
+                self.save_tuple(0, |_| Ok(()))?;
             } else {
-                self.save_global("_codecs", "encode");
-                self.boundary();
+                self.save_global("_codecs", "encode")?;
                 let text: String = bytes.iter().map(|&b| b as char).collect();
-                self.save_str(&text, shared_str(&text));
-                self.save_str("latin1", Some(Shared::Name("latin1")));
-                self.write(&[TUPLE2]);
-                self.memo_put(None);
+                self.save_tuple(2, |p| {
+                    p.save_str(&text, shared_str(&text))?;
+                    p.save_str("latin1", Some(Shared::Name("latin1")))
+                })?;
             }
             self.write(&[REDUCE]);
             self.memo_put(shared);
@@ -407,9 +502,18 @@ impl Pickler {
         Ok(())
     }
 
-    /// `save_list` + `batch_list_exact`.
+    /// `save_list` + `batch_list_exact` (protocol 0: `batch_list`, which has no APPENDS).
     fn save_list(&mut self, items: &[PyValue], depth: usize) -> Result<()> {
         self.boundary();
+        if self.proto == 0 {
+            self.write(&[MARK, LIST]);
+            self.memo_put(None);
+            for item in items {
+                self.save(item, depth)?;
+                self.write(&[APPEND]);
+            }
+            return Ok(());
+        }
         self.write(&[EMPTY_LIST]);
         self.memo_put(None);
         if let [item] = items {
@@ -428,37 +532,40 @@ impl Pickler {
     }
 
     /// `save_global`: `GLOBAL` before protocol 4, else the two names and `STACK_GLOBAL`.
-    fn save_global(&mut self, module: &'static str, name: &'static str) {
+    fn save_global(&mut self, module: &'static str, name: &'static str) -> Result<()> {
         self.boundary();
         let shared = Some(Shared::Global(module, name));
         if self.memo_get(&shared) {
-            return;
+            return Ok(());
         }
         if self.proto >= 4 {
-            self.save_str(module, Some(Shared::Name(module)));
-            self.save_str(name, Some(Shared::Name(name)));
+            self.save_str(module, Some(Shared::Name(module)))?;
+            self.save_str(name, Some(Shared::Name(name)))?;
             self.write(&[STACK_GLOBAL]);
         } else {
             self.write(format!("{}{module}\n{name}\n", GLOBAL as char).as_bytes());
         }
         self.memo_put(shared);
-    }
-
-    /// A tuple of up to 3 elements written by `write_elements` (`TUPLE1..3`; they are all fresh objects).
-    fn small_tuple(&mut self, arity: u8, write_elements: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
-        self.boundary();
-        write_elements(self)?;
-        self.write(&[TUPLE1 + arity - 1]);
-        self.memo_put(None);
         Ok(())
     }
 
-    /// A tuple of more than 3 elements: `MARK ... TUPLE`.
-    fn marked_tuple(&mut self, write_elements: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+    /// `save_tuple` of `arity` elements written by `write_elements` (fresh objects, so never a memo
+    /// reference): `TUPLE1..3` from protocol 2, else `MARK ... TUPLE`. The empty tuple is a singleton
+    /// that is not memoized: `EMPTY_TUPLE`, or `MARK TUPLE` at protocol 0.
+    fn save_tuple(&mut self, arity: u8, write_elements: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
         self.boundary();
-        self.write(&[MARK]);
-        write_elements(self)?;
-        self.write(&[TUPLE]);
+        if arity == 0 {
+            self.write(if self.proto == 0 { &[MARK, TUPLE] } else { &[EMPTY_TUPLE] });
+            return Ok(());
+        }
+        if self.proto >= 2 && arity <= 3 {
+            write_elements(self)?;
+            self.write(&[TUPLE1 + arity - 1]);
+        } else {
+            self.write(&[MARK]);
+            write_elements(self)?;
+            self.write(&[TUPLE]);
+        }
         self.memo_put(None);
         Ok(())
     }
@@ -466,17 +573,23 @@ impl Pickler {
     /// numpy's `ndarray.__reduce__` of a 1-D object array, saved by `save_reduce`.
     fn object_array(&mut self, items: &[PyValue]) -> Result<()> {
         self.boundary();
-        self.save_global(MULTIARRAY, "_reconstruct");
-        self.small_tuple(3, |p| {
-            p.save_global("numpy", "ndarray");
-            p.small_tuple(1, |p| Ok(p.save_int(0)))?;
+        self.save_global(MULTIARRAY, "_reconstruct")?;
+        self.save_tuple(3, |p| {
+            p.save_global("numpy", "ndarray")?;
+            p.save_tuple(1, |p| {
+                p.save_int(0);
+                Ok(())
+            })?;
             p.save_bytes(b"b")
         })?;
         self.write(&[REDUCE]);
         self.memo_put(None);
-        self.marked_tuple(|p| {
+        self.save_tuple(5, |p| {
             p.save_int(1);
-            p.small_tuple(1, |p| Ok(p.save_int(items.len() as i128)))?;
+            p.save_tuple(1, |p| {
+                p.save_int(items.len() as i128);
+                Ok(())
+            })?;
             p.object_dtype()?;
             p.save(&PyValue::Bool(false), 0)?;
             p.save_list(items, 1)
@@ -488,17 +601,17 @@ impl Pickler {
     /// `dtype('O').__reduce__()`: `(numpy.dtype, ('O8', False, True), (3, '|', None, None, None, -1, -1, 63))`.
     fn object_dtype(&mut self) -> Result<()> {
         self.boundary();
-        self.save_global("numpy", "dtype");
-        self.small_tuple(3, |p| {
-            p.save_str("O8", None);
+        self.save_global("numpy", "dtype")?;
+        self.save_tuple(3, |p| {
+            p.save_str("O8", None)?;
             p.save(&PyValue::Bool(false), 0)?;
             p.save(&PyValue::Bool(true), 0)
         })?;
         self.write(&[REDUCE]);
         self.memo_put(None);
-        self.marked_tuple(|p| {
+        self.save_tuple(8, |p| {
             p.save_int(3);
-            p.save_str("|", shared_str("|"));
+            p.save_str("|", shared_str("|"))?;
             for _ in 0..3 {
                 p.save(&PyValue::None, 0)?;
             }
@@ -541,6 +654,64 @@ fn resolve_global(module: &str, name: &str) -> Result<Callable> {
             )))
         }
     })
+}
+
+/// The argument of INT or LONG as Python's pickler writes it (`%ld`, `repr`): `0`, or an optional `-`
+/// and decimal digits without a leading zero, within 128 bits. Python's reader takes more and reads it
+/// differently (`010` is octal 8, `+1` and `-0` are bools, also hex, spaces, underscores): refused.
+fn parse_decimal(text: &str) -> Result<i128> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = text == "0" || digits.bytes().next().is_some_and(|b| b != b'0') && digits.bytes().all(|b| b.is_ascii_digit());
+    if !canonical {
+        return Err(corrupt(format!("the integer {:?} is not decimal digits as Python writes them", short(text))));
+    }
+    text.parse().map_err(|_| corrupt(format!("an integer of {} digits: only integers of up to 128 bits are decoded", digits.len())))
+}
+
+/// The argument of FLOAT, as Python's `float()` of a pickle reads it: `repr` text, also `nan`, `inf`,
+/// `infinity` in any case. Rust reads the same forms; text past the float range is inf to Rust but an
+/// OverflowError to Python, so it is refused.
+fn parse_float(text: &str) -> Result<f64> {
+    let value: f64 = text.parse().map_err(|_| corrupt(format!("FLOAT {:?} is not a number", short(text))))?;
+    let named = text.trim_start_matches(['-', '+']).starts_with(|c: char| c.is_ascii_alphabetic());
+    if value.is_infinite() && !named {
+        return Err(corrupt(format!("FLOAT {:?} is out of the float range", short(text))));
+    }
+    Ok(value)
+}
+
+/// `raw_unicode_escape` decoding of a UNICODE line: bytes are latin-1 characters, `\uXXXX` and
+/// `\UXXXXXXXX` (hex in either case) are code points, and a backslash before anything else stays, with
+/// the byte after it. A surrogate, which Python would keep, cannot be UTF-8 and is refused.
+fn raw_unicode_unescape(line: &[u8]) -> Result<String> {
+    let mut text = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = tail;
+        let digits = match (byte, rest.first()) {
+            (b'\\', Some(b'u')) => 4,
+            (b'\\', Some(b'U')) => 8,
+            (b'\\', Some(&next)) => {
+                text.push('\\');
+                text.push(next as char);
+                rest = &rest[1..];
+                continue;
+            }
+            _ => {
+                text.push(byte as char);
+                continue;
+            }
+        };
+        let hex = rest.get(1..1 + digits).ok_or_else(|| corrupt(format!("a truncated \\{} escape in a UNICODE string", rest[0] as char)))?;
+        let code = hex
+            .iter()
+            .try_fold(0u32, |code, &h| (h as char).to_digit(16).map(|d| code << 4 | d))
+            .ok_or_else(|| corrupt(format!("a \\{} escape with other than {digits} hex digits in a UNICODE string", rest[0] as char)))?;
+        let c = char::from_u32(code).ok_or_else(|| corrupt(format!("the escape of U+{code:X} in a UNICODE string is a surrogate or beyond U+10FFFF")))?;
+        text.push(c);
+        rest = &rest[1 + digits..];
+    }
+    Ok(text)
 }
 
 fn short(text: &str) -> String {
@@ -674,12 +845,26 @@ impl<'a> Unpickler<'a> {
         Ok(u64::from_le_bytes(bytes))
     }
 
-    fn line(&mut self) -> Result<&'a str> {
+    /// The argument of a text opcode: the bytes up to the next newline, which is consumed.
+    fn line(&mut self, what: &str) -> Result<&'a [u8]> {
         let rest = &self.src[self.pos..];
-        let end = rest.iter().position(|&b| b == b'\n').ok_or_else(|| corrupt("truncated GLOBAL name"))?;
-        let line = std::str::from_utf8(&rest[..end]).map_err(|_| corrupt("a GLOBAL name is not UTF-8"))?;
+        let end = rest.iter().position(|&b| b == b'\n').ok_or_else(|| corrupt(format!("truncated {what}: no newline after offset {}", self.pos)))?;
         self.pos += end + 1;
-        Ok(line)
+        Ok(&rest[..end])
+    }
+
+    fn utf8_line(&mut self, what: &str) -> Result<&'a str> {
+        std::str::from_utf8(self.line(what)?).map_err(|_| corrupt(format!("{what} is not UTF-8")))
+    }
+
+    /// A memo index of PUT or GET (protocol 0): decimal digits of a `u32`, as the binary opcodes have.
+    fn memo_index(&mut self, what: &str) -> Result<u32> {
+        let text = self.line(what)?;
+        std::str::from_utf8(text)
+            .ok()
+            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse().ok())
+            .ok_or_else(|| corrupt(format!("{what} index {} is not a decimal memo index below 2**32", short(&String::from_utf8_lossy(text)))))
     }
 
     fn push(&mut self, value: Val) -> Result<()> {
@@ -798,6 +983,38 @@ impl<'a> Unpickler<'a> {
                     wide[..bytes.len()].copy_from_slice(bytes);
                     self.push(Val::Int(i128::from_le_bytes(wide)))?
                 }
+                INT => {
+                    // Python 2 wrote bools as INT 00 / 01, which protocols 0 and 1 keep.
+                    let value = match self.utf8_line("an INT")? {
+                        "00" => Val::Bool(false),
+                        "01" => Val::Bool(true),
+                        text => Val::Int(parse_decimal(text)?),
+                    };
+                    self.push(value)?
+                }
+                LONG => {
+                    let text = self.utf8_line("a LONG")?;
+                    let value = parse_decimal(text.strip_suffix('L').unwrap_or(text))?;
+                    self.push(Val::Int(value))?
+                }
+                FLOAT => {
+                    let value = parse_float(self.utf8_line("a FLOAT")?)?;
+                    self.push(Val::Float(value))?
+                }
+                UNICODE => {
+                    let line = self.line("a UNICODE string")?;
+                    let text = raw_unicode_unescape(line)?;
+                    self.charge(text.len())?;
+                    self.push(Val::Str(Rc::from(text)))?
+                }
+                PUT => {
+                    let index = self.memo_index("a PUT")?;
+                    self.memo_put(index)?
+                }
+                GET => {
+                    let index = self.memo_index("a GET")?;
+                    self.memo_get(index)?
+                }
                 BINFLOAT => {
                     let bytes: [u8; 8] = self.read(8)?.try_into().expect("8 bytes");
                     self.push(Val::Float(f64::from_be_bytes(bytes)))?
@@ -891,8 +1108,8 @@ impl<'a> Unpickler<'a> {
                     self.memo_get(index)?
                 }
                 GLOBAL => {
-                    let module = self.line()?;
-                    let name = self.line()?;
+                    let module = self.utf8_line("a GLOBAL module")?;
+                    let name = self.utf8_line("a GLOBAL name")?;
                     let callable = resolve_global(module, name)?;
                     self.push(Val::Callable(callable))?
                 }
@@ -918,7 +1135,7 @@ impl<'a> Unpickler<'a> {
                 }
                 op => {
                     return Err(corrupt(format!(
-                        "opcode 0x{op:02x} at offset {at} is not one that numpy array pickles use (protocols 2 to 5)"
+                        "opcode 0x{op:02x} at offset {at} is not one that numpy array pickles use (protocols 0 to 5)"
                     )))
                 }
             }
@@ -1328,7 +1545,11 @@ mod tests {
         assert_eq!(codec(r#"{"id":"pickle","protocol":-1}"#).config_json(), r#"{"id":"pickle","protocol":-1}"#);
         let items = [json!("a")];
         assert_eq!(codec(r#"{"id":"pickle","protocol":-1}"#).as_object().unwrap().encode_json_items(&items).unwrap()[..2], [PROTO, 5]);
-        assert_eq!(codec(r#"{"id":"pickle","protocol":1}"#).as_object().unwrap().encode_json_items(&items).unwrap_err().kind(), ErrorKind::Unsupported);
+        // Protocols 0 and 1 have no PROTO header: the pickle starts with its first GLOBAL.
+        for protocol in [0, 1] {
+            let encoded = codec(&format!(r#"{{"id":"pickle","protocol":{protocol}}}"#)).as_object().unwrap().encode_json_items(&items).unwrap();
+            assert!(encoded.starts_with(b"cnumpy._core.multiarray\n_reconstruct\n"), "{protocol}");
+        }
         assert_eq!(codec(r#"{"id":"pickle","protocol":6}"#).as_object().unwrap().encode_json_items(&items).unwrap_err().kind(), ErrorKind::InvalidArgument);
         assert_eq!(codec_from_json(r#"{"id":"pickle","level":1}"#).unwrap_err().kind(), ErrorKind::InvalidConfig);
     }
@@ -1380,6 +1601,44 @@ mod tests {
         assert_eq!(codec.decode(&encoded).unwrap_err().kind(), ErrorKind::Unsupported);
         assert_eq!(codec.decoded_info(&encoded).unwrap(), None);
         assert_eq!(codec.encode(b"abcd", &ArrayInfo::default()).unwrap_err().kind(), ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn protocol_0_writes_text_opcodes() {
+        let codec = codec_from_json(r#"{"id":"pickle","protocol":0}"#).unwrap();
+        let items = [json!(7), json!(-1), json!(1u64 << 40), json!(true), json!(2.5), json!({"float": "-Infinity"}), json!(null), json!("\\\n\u{e9}\u{20ac}\u{1f600}")];
+        let encoded = codec.as_object().unwrap().encode_json_items(&items).unwrap();
+        let list = &encoded[encoded.windows(6).position(|w| w == b"(lp17\n").unwrap()..];
+        assert_eq!(list, &b"(lp17\nI7\naI-1\naL1099511627776L\naI01\naF2.5\naF-inf\naNaV\\u005c\\u000a\xe9\\u20ac\\U0001f600\np18\natp19\nb."[..]);
+        assert_eq!(codec.as_object().unwrap().decode_json_items(&encoded).unwrap(), items);
+    }
+
+    #[test]
+    fn text_arguments_are_read_as_python_writes_them() {
+        assert_eq!(parse_decimal("-17").unwrap(), -17);
+        assert_eq!(parse_decimal("0").unwrap(), 0);
+        assert_eq!(parse_decimal(&i128::MIN.to_string()).unwrap(), i128::MIN);
+        for bad in ["", "-", "0x10", "1_000", " 1", "1 ", "\u{661}", &"9".repeat(5000), "010", "+1", "-0", &format!("{}1", "0".repeat(5000))] {
+            assert_eq!(parse_decimal(bad).unwrap_err().kind(), ErrorKind::CorruptData, "{bad:?}");
+        }
+        for (text, value) in [("2.5", 2.5), ("-0.0", -0.0), ("1e-05", 1e-5), ("inf", f64::INFINITY), ("-inf", f64::NEG_INFINITY), ("Infinity", f64::INFINITY)] {
+            assert_eq!(parse_float(text).unwrap().to_bits(), f64::to_bits(value), "{text}");
+        }
+        assert!(parse_float("nan").unwrap().is_nan());
+        assert_eq!(parse_float(&format!("0.{}1", "0".repeat(5000))).unwrap(), 0.0);
+        for bad in ["", "1e999", &format!("1{}", "0".repeat(5000)), "1.5.", "0x1p3", "1_0", "nan1"] {
+            assert_eq!(parse_float(bad).unwrap_err().kind(), ErrorKind::CorruptData, "{bad:?}");
+        }
+        // Every character survives the escape and the unescape; other backslashes stay as they are.
+        let text: String = (0..0x11000).filter_map(char::from_u32).collect();
+        let mut escaped = Vec::new();
+        raw_unicode_escape(&text, &mut escaped);
+        assert!(!escaped.contains(&b'\n'));
+        assert_eq!(raw_unicode_unescape(&escaped).unwrap(), text);
+        assert_eq!(raw_unicode_unescape(b"\\\\u0041 \\x \\U0010FFFF \\u00E9 \\").unwrap(), "\\\\u0041 \\x \u{10ffff} \u{e9} \\");
+        for bad in [&b"\\u12"[..], b"\\u12g4", b"\\U00110000", b"\\ud800", b"\\U"] {
+            assert_eq!(raw_unicode_unescape(bad).unwrap_err().kind(), ErrorKind::CorruptData, "{bad:?}");
+        }
     }
 
     #[test]

@@ -39,6 +39,8 @@ use super::object::{bytes_to_json, is_utf8, json_to_bytes, DecodedItems, ItemKin
 use super::{check_decoded_size, copy_into, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, ErrorKind, Params, Result};
 
 use json::Json;
+/// Python's `repr` of a finite float, which pickle's protocol 0 writes too.
+pub(crate) use json::write_python_float;
 use msgpack::MsgPack;
 
 /// Codec ids this module provides.
