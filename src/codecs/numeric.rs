@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::elements::{cast, f32_step_fast, F32Step, swap_copy, swap_in_place, to_little_endian, vector_lanes, with_element, with_float_element, Element, Kind, Wide};
-use super::{check_decoded_size, config_map, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
+use super::{check_decoded_size, config_map, python_json, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 /// Codec ids this module provides.
 pub(super) const CODECS: &[(&str, Constructor)] = &[
@@ -260,48 +260,6 @@ fn python_pow(base: f64, exponent: f64) -> Option<f64> {
     result.is_finite().then_some(result)
 }
 
-// ---- Python's json.dumps of the configuration ----------------------------------------------------------
-
-/// Python's `repr(float)`: the shortest round-trip digits, exponent notation below 1e-4 and from 1e16.
-fn python_float_repr(x: f64) -> String {
-    if !x.is_finite() {
-        return if x.is_nan() { "NaN".into() } else if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
-    }
-    let sci = format!("{x:e}");
-    let (mantissa, exponent) = sci.split_once('e').expect("{:e} has an exponent");
-    let exponent: i32 = exponent.parse().expect("integer exponent");
-    let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let decpt = exponent + 1;
-    if decpt > -4 && decpt <= 16 {
-        let body = if decpt <= 0 {
-            format!("0.{}{digits}", "0".repeat((-decpt) as usize))
-        } else if decpt as usize >= digits.len() {
-            format!("{digits}{}.0", "0".repeat(decpt as usize - digits.len()))
-        } else {
-            format!("{}.{}", &digits[..decpt as usize], &digits[decpt as usize..])
-        };
-        format!("{sign}{body}")
-    } else {
-        let rest = if digits.len() > 1 { format!(".{}", &digits[1..]) } else { String::new() };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        format!("{sign}{}{rest}e{exp_sign}{:02}", &digits[..1], exponent.abs())
-    }
-}
-
-/// `json.dumps(value, separators=(",", ":"))` for a configuration: floats as Python prints them.
-fn python_json(value: &Value) -> String {
-    match value {
-        Value::Number(n) if n.is_f64() => python_float_repr(n.as_f64().expect("f64")),
-        Value::Object(map) => {
-            let entries: Vec<String> = map.iter().map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), python_json(v))).collect();
-            format!("{{{}}}", entries.join(","))
-        }
-        Value::Array(items) => format!("[{}]", items.iter().map(python_json).collect::<Vec<_>>().join(",")),
-        other => other.to_string(),
-    }
-}
-
 // ---- the codec ---------------------------------------------------------------------------------------
 
 impl NumericFilter {
@@ -392,7 +350,7 @@ impl Codec for NumericFilter {
     }
 
     fn config_json(&self) -> String {
-        python_json(&Value::Object(self.config.clone()))
+        python_json(&self.config)
     }
 
     fn encode_bound(&self, src_len: usize, info: &ArrayInfo) -> Result<usize> {
@@ -705,27 +663,6 @@ mod tests {
 
     fn flat(dtype: &str) -> ArrayInfo {
         ArrayInfo::new(DType::parse(dtype).unwrap(), None)
-    }
-
-    #[test]
-    fn python_float_repr_matches_python() {
-        for (x, text) in [
-            (0.0, "0.0"),
-            (-0.0, "-0.0"),
-            (1.0, "1.0"),
-            (0.1, "0.1"),
-            (1e-4, "0.0001"),
-            (1e-5, "1e-05"),
-            (1.5e-7, "1.5e-07"),
-            (1e16, "1e+16"),
-            (1e15, "1000000000000000.0"),
-            (123456789.125, "123456789.125"),
-            (1e300, "1e+300"),
-            (-2.5e-300, "-2.5e-300"),
-            (1234.5678, "1234.5678"),
-        ] {
-            assert_eq!(python_float_repr(x), text, "{x}");
-        }
     }
 
     #[test]

@@ -257,23 +257,16 @@ fn write_python_string(text: &str, out: &mut String) {
     out.push('"');
 }
 
-/// Python's `repr(float)`: the shortest round-trip digits, in fixed notation for decimal exponents
-/// -4..16 (with `.0` when integral), else `d.ddde±XX`.
+/// Python's `repr(float)` as `json.dumps` prints it: the shortest round-trip digits, exact ties to even,
+/// in fixed notation for decimal exponents -4..16 (with `.0` when integral), else `d.ddde±XX`; `NaN`,
+/// `Infinity`, `-Infinity` for the non-finite. One implementation for configurations, json2 and pickle.
 pub fn python_float_repr(x: f64) -> String {
-    let scientific = format!("{x:e}");
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    if (-4..16).contains(&exponent) {
-        let fixed = format!("{x}");
-        if fixed.contains('.') {
-            fixed
-        } else {
-            format!("{fixed}.0")
-        }
-    } else {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exponent.abs())
+    if !x.is_finite() {
+        return if x.is_nan() { "NaN" } else if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
+    let mut text = Vec::new();
+    super::structured::write_python_float(&mut text, x);
+    String::from_utf8(text).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -294,6 +287,16 @@ mod python_repr_tests {
             (1.2345e300, "1.2345e+300"),
             (-3.25e-10, "-3.25e-10"),
             (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (0.1, "0.1"),
+            (123456789.125, "123456789.125"),
+            (1234.5678, "1234.5678"),
+            // Exact ties between two shortest digit strings go to even, as in Python (Rust's `{}` rounds
+            // them up: 1500000000000000.2 is Python's repr, ...0.3 Rust's).
+            (1500000000000000.25, "1500000000000000.2"),
+            (1059438285926254.25, "1059438285926254.2"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-Infinity"),
         ] {
             assert_eq!(python_float_repr(x), repr, "{x}");
         }
