@@ -56,6 +56,7 @@ const MIN_CASES: &[(&str, usize)] = &[
     ("quantize", 200),
     ("astype", 320),
     ("categorize", 25),
+    ("pickle", 30),
     ("json2", 120),
     ("msgpack2", 80),
 ];
