@@ -86,6 +86,8 @@ static const struct config configs[] = {
     {"{\"id\":\"zfpy\",\"mode\":4,\"tolerance\":0.01}", BYTES, 0},
     {"{\"id\":\"categorize\",\"labels\":[\"a\",\"bb\",\"ccc\"],\"dtype\":\"<U3\",\"astype\":\"|u1\"}", BYTES, 0},
     {"{\"id\":\"pickle\",\"protocol\":5}", BYTES, 1},
+    {"{\"id\":\"json2\"}", BYTES, 0},
+    {"{\"id\":\"msgpack2\",\"use_single_float\":true}", BYTES, 0},
     /* Chains: Zarr v2's {"filters", "compressor"} (blosc then shuffles the 4-byte items astype writes)
      * and a list. */
     {"{\"filters\":[{\"id\":\"quantize\",\"digits\":3,\"dtype\":\"<f8\"},{\"id\":\"astype\",\"encode_dtype\":\"<f4\",\"decode_dtype\":\"<f8\"}],"
@@ -98,6 +100,9 @@ static const struct config configs[] = {
     {"{\"id\":\"categorize\",\"labels\":[\"a\",\"bb\",\"\\u00e9t\\u00e9\"],\"dtype\":\"|O\",\"astype\":\"<i2\"}", ITEMS, 0},
     {"{\"id\":\"pickle\",\"protocol\":5}", ITEMS, 0},
     {"{\"id\":\"pickle\",\"protocol\":2}", ITEMS, 0},
+    {"{\"id\":\"pickle\",\"protocol\":0}", ITEMS, 0},
+    {"{\"id\":\"json2\",\"indent\":2}", ITEMS, 0},
+    {"{\"id\":\"msgpack2\"}", ITEMS, 0},
     {"{\"filters\":[{\"id\":\"vlen-utf8\"}],\"compressor\":{\"id\":\"zstd\"}}", ITEMS, 0},
     {"[{\"id\":\"vlen-bytes\"},{\"id\":\"lz4\"}]", ITEMS, 0},
 };
