@@ -689,8 +689,15 @@ pub fn items(data: &[u8]) {
                 let encoded = take_bytes(out, out_len);
                 // JSON cannot carry NaN payloads ("NaN" is one value), so the property is on the JSON:
                 // bytes written from it decode to the same JSON text, and to as many items of the same sizes.
-                let again = decode_item_list(&codec, &encoded, &what).unwrap_or_else(|s| panic!("{what}: bytes from the bridge's JSON do not decode: {s:?}"));
-                assert_eq!(again.iter().map(Vec::len).collect::<Vec<_>>(), items.iter().map(Vec::len).collect::<Vec<_>>(), "{what}: JSON round trip changed the item sizes");
+                match decode_item_list(&codec, &encoded, &what) {
+                    Ok(again) => {
+                        assert_eq!(again.iter().map(Vec::len).collect::<Vec<_>>(), items.iter().map(Vec::len).collect::<Vec<_>>(), "{what}: JSON round trip changed the item sizes")
+                    }
+                    // msgpack2 with raw=true decodes strings as bytes ({"b64"} in JSON, as numcodecs gives
+                    // bytes objects), which encode back as msgpack bin items: bytes the item calls do not hold.
+                    Err(NUMCODECS_UNSUPPORTED) if holds_any_object(config) => {}
+                    Err(s) => panic!("{what}: bytes from the bridge's JSON do not decode: {s:?}"),
+                }
                 let (mut json2, mut json2_len) = (ptr::null_mut(), 0usize);
                 // SAFETY: live slices and out-parameters.
                 let status = unsafe { numcodecs_decode_json_items(codec.0, encoded.as_ptr().cast(), encoded.len(), &mut json2, &mut json2_len) };
