@@ -211,6 +211,15 @@ fn shared_bytes(bytes: &[u8]) -> Option<Shared> {
     (bytes.len() <= 1).then(|| Shared::Bytes(bytes.to_vec()))
 }
 
+/// The width of the length field of a string or bytes opcode.
+fn length_width(op: u8) -> u64 {
+    match op {
+        SHORT_BINUNICODE | SHORT_BINBYTES => 1,
+        BINUNICODE | BINBYTES => 4,
+        _ => 8,
+    }
+}
+
 /// `save_float` at protocol 0: `repr(x)` (`nan`, `inf` and `-inf` for the non-finite; exact ties between
 /// two shortest digit strings to even, as json2's floats).
 fn float_repr(x: f64) -> Vec<u8> {
@@ -1019,33 +1028,14 @@ impl<'a> Unpickler<'a> {
                     let bytes: [u8; 8] = self.read(8)?.try_into().expect("8 bytes");
                     self.push(Val::Float(f64::from_be_bytes(bytes)))?
                 }
-                SHORT_BINUNICODE => {
-                    let len = self.le(1)?;
+                // Strings and bytes: a little-endian length of 1, 4 or 8 bytes, then the payload.
+                op @ (SHORT_BINUNICODE | BINUNICODE | BINUNICODE8) => {
+                    let len = self.le(length_width(op))?;
                     let value = self.text(len)?;
                     self.push(value)?
                 }
-                BINUNICODE => {
-                    let len = self.le(4)?;
-                    let value = self.text(len)?;
-                    self.push(value)?
-                }
-                BINUNICODE8 => {
-                    let len = self.le(8)?;
-                    let value = self.text(len)?;
-                    self.push(value)?
-                }
-                SHORT_BINBYTES => {
-                    let len = self.le(1)?;
-                    let value = self.bytes(len)?;
-                    self.push(value)?
-                }
-                BINBYTES => {
-                    let len = self.le(4)?;
-                    let value = self.bytes(len)?;
-                    self.push(value)?
-                }
-                BINBYTES8 | BYTEARRAY8 => {
-                    let len = self.le(8)?;
+                op @ (SHORT_BINBYTES | BINBYTES | BINBYTES8 | BYTEARRAY8) => {
+                    let len = self.le(length_width(op))?;
                     let value = self.bytes(len)?;
                     self.push(value)?
                 }
