@@ -500,6 +500,20 @@ fn object_codec_arguments_are_checked() {
     let mut written = 0usize;
     let status = unsafe { numcodecs_encode_items(codec.0, &item_ptr, &item_len, 1, buffer.as_mut_ptr(), buffer.len(), &mut written) };
     assert_eq!(status, NUMCODECS_INVALID_ARGUMENT);
+    // Items on both sides of the destination (their address range holds it, no item touches it) are
+    // fine; one more item inside it is not, wherever it comes in the list.
+    // All pointers from one base, so none invalidates another.
+    let base = buffer.as_mut_ptr();
+    let (dst_ptr, dst_len) = (unsafe { base.add(8) }, 48usize);
+    let around = [base.cast_const(), unsafe { base.add(56) }.cast_const()];
+    let around_lens = [8usize, 8];
+    let status = unsafe { numcodecs_encode_items(codec.0, around.as_ptr(), around_lens.as_ptr(), 2, dst_ptr, dst_len, &mut written) };
+    assert_eq!(status, NUMCODECS_OK, "{}", last_error());
+    let inside = [around[0], unsafe { base.add(40) }.cast_const(), around[1]];
+    let inside_lens = [8usize, 4, 8];
+    let status = unsafe { numcodecs_encode_items(codec.0, inside.as_ptr(), inside_lens.as_ptr(), 3, dst_ptr, dst_len, &mut written) };
+    assert_eq!(status, NUMCODECS_INVALID_ARGUMENT);
+    assert!(last_error().contains("overlap"), "{}", last_error());
 }
 
 /// Chains that start with an object codec (Zarr v2 string arrays) take the item calls too.

@@ -100,21 +100,78 @@ impl<'a> Items<'a> {
         }
     }
 
+    /// The bytes of all items together.
+    pub fn total_len(&self) -> usize {
+        match self {
+            Items::List(list) => list.iter().map(|item| item.len()).sum(),
+            Items::Flat(flat) => flat.offsets[flat.len()] - flat.offsets[0],
+        }
+    }
+
     /// The items in order, without a bounds-checked lookup per item.
-    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        let (list, flat): (&[&[u8]], Option<FlatItems<'a>>) = match *self {
-            Items::List(list) => (list, None),
-            Items::Flat(flat) => (&[], Some(flat)),
-        };
-        let flat_items = flat.into_iter().flat_map(|flat| flat.offsets.windows(2).map(move |pair| &flat.data[pair[0]..pair[1]]));
-        list.iter().copied().chain(flat_items)
+    pub fn iter(&self) -> ItemsIter<'a> {
+        match *self {
+            Items::List(list) => ItemsIter::List(list.iter()),
+            Items::Flat(flat) => ItemsIter::Flat { data: flat.data, bounds: flat.offsets.windows(2) },
+        }
+    }
+}
+
+/// [`Items::iter`]: one match per item, where a chain of the two shapes' iterators cost more than the
+/// encoders' work on a short string.
+#[derive(Debug, Clone)]
+pub enum ItemsIter<'a> {
+    List(std::slice::Iter<'a, &'a [u8]>),
+    Flat { data: &'a [u8], bounds: std::slice::Windows<'a, usize> },
+}
+
+impl<'a> Iterator for ItemsIter<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        match self {
+            ItemsIter::List(list) => list.next().copied(),
+            ItemsIter::Flat { data, bounds } => bounds.next().map(|pair| &data[pair[0]..pair[1]]),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            ItemsIter::List(list) => list.size_hint(),
+            ItemsIter::Flat { bounds, .. } => bounds.size_hint(),
+        }
+    }
+}
+
+/// Copies `src` into `dst` (of the same length). Items are mostly a few bytes, for which a call to
+/// `memcpy` costs more than the copy: up to 16 bytes move as two overlapping fixed-size words.
+#[inline]
+pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let len = src.len();
+    if len >= 8 && len <= 16 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[len - 8..len].copy_from_slice(&src[len - 8..]);
+    } else if len >= 4 && len < 8 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[len - 4..len].copy_from_slice(&src[len - 4..]);
+    } else {
+        dst.copy_from_slice(src);
     }
 }
 
 /// Checks that `bytes` are UTF-8 text, with the common all-ASCII case first (a word at a time, where
 /// `from_utf8` walks short strings byte by byte).
 pub fn is_utf8(bytes: &[u8]) -> bool {
-    bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+    check_utf8(bytes).is_ok()
+}
+
+/// [`is_utf8`] with `from_utf8`'s error, which says where the text goes wrong.
+pub fn check_utf8(bytes: &[u8]) -> std::result::Result<(), std::str::Utf8Error> {
+    if bytes.is_ascii() {
+        return Ok(());
+    }
+    std::str::from_utf8(bytes).map(|_| ())
 }
 
 /// Decoded items in the flat layout: `offsets` has `len() + 1` entries starting at 0, item `i` is
@@ -185,6 +242,112 @@ impl DecodedItems {
     }
 }
 
+/// Where a decode puts items, one after the other: a growing [`DecodedItems`] or the caller's buffers
+/// ([`FlatItemsOut`]), so one decoding pass serves both.
+pub trait ItemSink {
+    fn push(&mut self, item: &[u8]);
+    /// Items pushed so far.
+    fn count(&self) -> usize;
+    /// Takes the last item back and returns its bytes (`None` when there is none).
+    fn pop(&mut self) -> Option<Vec<u8>>;
+}
+
+impl ItemSink for DecodedItems {
+    #[inline]
+    fn push(&mut self, item: &[u8]) {
+        DecodedItems::push(self, item);
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn pop(&mut self) -> Option<Vec<u8>> {
+        DecodedItems::pop(self)
+    }
+}
+
+/// Decoded items written straight into a caller's `data` and `offsets` (Arrow's layout, `offsets[0]` 0),
+/// counting what does not fit: one pass decodes and sizes, and [`FlatItemsOut::finish`] tells which.
+pub struct FlatItemsOut<'a> {
+    data: &'a mut [u8],
+    offsets: &'a mut [usize],
+    count: usize,
+    len: usize,
+    /// Where the last item starts, for `pop`.
+    last_start: usize,
+    /// The last item that did not fit in `data`, for `pop`: the json2/msgpack2 documents end with their
+    /// dtype string, read as an item and taken back, which an exactly sized `data` has no room for.
+    spilled: Vec<u8>,
+}
+
+impl<'a> FlatItemsOut<'a> {
+    pub fn new(data: &'a mut [u8], offsets: &'a mut [usize]) -> Self {
+        if let Some(first) = offsets.first_mut() {
+            *first = 0;
+        }
+        FlatItemsOut { data, offsets, count: 0, len: 0, last_start: 0, spilled: Vec::new() }
+    }
+
+    /// Whether everything pushed so far was written.
+    pub fn fits(&self) -> bool {
+        self.len <= self.data.len() && self.count < self.offsets.len()
+    }
+
+    /// `(count, data_len)`, or [`ErrorKind::BufferTooSmall`](super::ErrorKind) naming both sizes.
+    pub fn finish(self, codec_id: &str) -> Result<(usize, usize)> {
+        if !self.fits() {
+            return Err(Error::new(
+                super::ErrorKind::BufferTooSmall,
+                format!(
+                    "{codec_id}: {} decoded items need {} data bytes and {} offsets, got room for {} bytes and {} offsets",
+                    self.count,
+                    self.len,
+                    self.count + 1,
+                    self.data.len(),
+                    self.offsets.len()
+                ),
+            ));
+        }
+        Ok((self.count, self.len))
+    }
+}
+
+impl ItemSink for FlatItemsOut<'_> {
+    #[inline]
+    fn push(&mut self, item: &[u8]) {
+        let end = self.len + item.len();
+        match self.data.get_mut(self.len..end) {
+            Some(room) => copy_short(room, item),
+            None => {
+                self.spilled.clear();
+                self.spilled.extend_from_slice(item);
+            }
+        }
+        self.last_start = self.len;
+        self.len = end;
+        self.count += 1;
+        if let Some(slot) = self.offsets.get_mut(self.count) {
+            *slot = end;
+        }
+    }
+    fn count(&self) -> usize {
+        self.count
+    }
+    fn pop(&mut self) -> Option<Vec<u8>> {
+        if self.count == 0 {
+            return None;
+        }
+        let item = self.data.get(self.last_start..self.len).map_or_else(|| std::mem::take(&mut self.spilled), <[u8]>::to_vec);
+        self.count -= 1;
+        self.len = self.last_start;
+        self.last_start = match self.count {
+            0 => 0,
+            // Unknown when the offsets are full, which finish reports anyway (and no decoder pops twice).
+            count => self.offsets.get(count - 1).copied().unwrap_or(self.len),
+        };
+        Some(item)
+    }
+}
+
 impl fmt::Debug for DecodedItems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DecodedItems").field("len", &self.len()).field("data_len", &self.data.len()).finish()
@@ -201,6 +364,13 @@ pub trait ObjectCodec: Send + Sync + fmt::Debug {
     /// The encoded size of `items`: exact for an item codec; an upper bound for a chain whose item codec
     /// is followed by a compressor (what a compressor writes is known only by compressing).
     fn encoded_items_len(&self, items: Items) -> Result<usize>;
+
+    /// A likely encoded size of `items`, found without encoding them: an allocating encode tries this
+    /// size first and encodes again into the exact one only when it was short. Defaults to
+    /// [`ObjectCodec::encoded_items_len`], for codecs that know the size cheaply.
+    fn encoded_items_len_guess(&self, items: Items) -> Result<usize> {
+        self.encoded_items_len(items)
+    }
 
     /// Encodes `items` into `dst`, returning the encoded length; [`ErrorKind::BufferTooSmall`](super::ErrorKind)
     /// with the exact size when `dst` is too small.

@@ -22,8 +22,8 @@
 
 use serde_json::{Map, Value};
 
-use super::object::{bytes_to_json, json_to_bytes, not_a_byte_codec, DecodedItems, ItemKind, Items, ObjectCodec};
-use super::{check_decoded_size, config_map, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, ErrorKind, Params, Result};
+use super::object::{bytes_to_json, check_utf8, copy_short, json_to_bytes, not_a_byte_codec, DecodedItems, FlatItemsOut, ItemKind, ItemSink, Items, ObjectCodec};
+use super::{check_decoded_size, config_map, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 /// Codec ids this module provides.
 pub(super) const CODECS: &[(&str, Constructor)] = &[
@@ -104,8 +104,7 @@ impl VLen {
     fn check_item_to_encode(&self, index: usize, item: &[u8]) -> Result<()> {
         match self.shape {
             Shape::Bytes => Ok(()),
-            Shape::Utf8 => std::str::from_utf8(item)
-                .map(|_| ())
+            Shape::Utf8 => check_utf8(item)
                 .map_err(|e| Error::invalid_argument(format!("vlen-utf8: item {index} is not valid UTF-8: {e}"))),
             Shape::Array => {
                 let dtype = &self.dtype;
@@ -126,8 +125,7 @@ impl VLen {
     fn check_decoded_item(&self, index: usize, item: &[u8]) -> Result<()> {
         match self.shape {
             Shape::Bytes => Ok(()),
-            Shape::Utf8 => std::str::from_utf8(item)
-                .map(|_| ())
+            Shape::Utf8 => check_utf8(item)
                 .map_err(|e| Error::corrupt(format!("vlen-utf8: item {index} is not valid UTF-8: {e}"))),
             Shape::Array => {
                 let dtype = &self.dtype;
@@ -419,7 +417,7 @@ impl ObjectCodec for VLen {
             self.check_item_to_encode(index, item)?;
             dst[at..at + HEADER_LEN].copy_from_slice(&(item.len() as u32).to_le_bytes());
             at += HEADER_LEN;
-            dst[at..at + item.len()].copy_from_slice(item);
+            copy_short(&mut dst[at..at + item.len()], item);
             at += item.len();
         }
         Ok(len)
@@ -442,29 +440,16 @@ impl ObjectCodec for VLen {
         Ok(decoded)
     }
 
+    /// One walk straight into the caller's buffers: the framing is checked to the end before the sizes are
+    /// compared, so a corrupt stream is reported as such whatever the buffers.
     fn decode_items_into(&self, src: &[u8], data: &mut [u8], offsets: &mut [usize]) -> Result<(usize, usize)> {
-        let (count, data_len) = self.decoded_items_size(src)?;
-        if data.len() < data_len || offsets.len() < count + 1 {
-            return Err(Error::new(
-                ErrorKind::BufferTooSmall,
-                format!(
-                    "{}: {count} decoded items need {data_len} data bytes and {} offsets, got room for {} bytes and {} offsets",
-                    self.id(),
-                    count + 1,
-                    data.len(),
-                    offsets.len()
-                ),
-            ));
-        }
-        let mut at = 0;
-        offsets[0] = 0;
+        let mut out = FlatItemsOut::new(data, offsets);
         self.walk(src, |index, item| {
             self.check_decoded_item(index, item)?;
-            data[at..at + item.len()].copy_from_slice(item);
-            at += item.len();
-            offsets[index + 1] = at;
+            out.push(item);
             Ok(())
-        })
+        })?;
+        out.finish(self.id())
     }
 
     fn encode_json_items(&self, items: &[Value]) -> Result<Vec<u8>> {
@@ -487,6 +472,7 @@ impl ObjectCodec for VLen {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codecs::ErrorKind;
     use serde_json::json;
 
     fn codec(config: &str) -> Box<dyn Codec> {

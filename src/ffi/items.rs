@@ -80,38 +80,72 @@ unsafe fn input_array<'a, T>(ptr: *const T, count: usize, what: &str) -> Result<
     Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
 }
 
-/// The `n` items of an item list as slices.
+/// The `n` items of an item list as slices, with the smallest address range holding all non-empty ones
+/// (for the overlap check: one comparison when the destination lies outside it, the common case).
 ///
 /// # Safety
 /// `items` and `lens` must follow `numcodecs_encode_items`' contract.
-unsafe fn item_list<'a>(items: *const *const u8, lens: *const usize, n: usize) -> Result<Vec<&'a [u8]>, Error> {
+unsafe fn item_list<'a>(items: *const *const u8, lens: *const usize, n: usize) -> Result<ItemList<'a>, Error> {
     // SAFETY (all three): the caller's contract.
     let pointers = unsafe { input_array(items, n, "items")? };
     let lens = unsafe { input_array(lens, n, "lens")? };
-    let mut list = Vec::with_capacity(n);
+    let mut list: Vec<&[u8]> = Vec::with_capacity(n);
+    let (mut low, mut high) = (usize::MAX, 0usize);
     for (index, (&ptr, &len)) in pointers.iter().zip(lens).enumerate() {
-        // The message names the item only on failure: formatting it per item would cost more than encoding.
-        // SAFETY: the caller's contract.
-        let item = unsafe { input_bytes(ptr, len, "an item") }.map_err(|e| e.context(&format!("items[{index}]")))?;
-        list.push(item);
+        if len == 0 {
+            list.push(&[]);
+            continue;
+        }
+        if ptr.is_null() || len > isize::MAX as usize {
+            return Err(bad_item(index, ptr, len));
+        }
+        low = low.min(ptr as usize);
+        high = high.max((ptr as usize).saturating_add(len));
+        // SAFETY: non-NULL, length within isize::MAX (input_bytes' checks, inlined here to keep this loop
+        // tight); the bytes being readable is the caller's contract.
+        list.push(unsafe { std::slice::from_raw_parts(ptr, len) });
     }
-    Ok(list)
+    Ok(ItemList { items: list, span: (low, high.saturating_sub(low)) })
 }
 
-/// Refuses a destination that overlaps any input range.
-fn check_items_do_not_overlap(items: Items, dst: *const u8, dst_cap: usize) -> Result<(), Error> {
-    for item in items.iter() {
-        check_no_overlap(item.as_ptr(), item.len(), dst, dst_cap)?;
+/// The error `input_bytes` gives for item `index`, named only on failure: formatting the name per item
+/// would cost more than encoding.
+#[cold]
+fn bad_item(index: usize, ptr: *const u8, len: usize) -> Error {
+    // SAFETY: input_bytes refuses this pointer and length before making a slice of them.
+    match unsafe { input_bytes(ptr, len, "an item") } {
+        Err(error) => error.context(&format!("items[{index}]")),
+        Ok(_) => Error::internal("an item that input_bytes accepts was refused"),
     }
-    Ok(())
 }
 
-/// Encodes `items` into `dst` (with the needed size on BUFFER_TOO_SMALL) or into a new buffer.
+/// An item list from C and the address range (start, length) that holds all of its bytes.
+struct ItemList<'a> {
+    items: Vec<&'a [u8]>,
+    span: (usize, usize),
+}
+
+impl ItemList<'_> {
+    /// Refuses a destination that overlaps any item: checked against the span first, and only when the
+    /// destination falls inside it (items scattered around it) item by item.
+    fn check_no_overlap_with(&self, dst: *const u8, dst_cap: usize) -> Result<(), Error> {
+        let (start, len) = self.span;
+        if check_no_overlap(std::ptr::without_provenance(start), len, dst, dst_cap).is_ok() {
+            return Ok(());
+        }
+        for item in &self.items {
+            check_no_overlap(item.as_ptr(), item.len(), dst, dst_cap)?;
+        }
+        Ok(())
+    }
+}
+
+/// Encodes `items` into `dst` (with the needed size on BUFFER_TOO_SMALL).
 ///
 /// # Safety
-/// `dst_len`, `out`, `out_len` must have passed `check_out`; `dst` must hold `dst_cap` writable bytes.
+/// `dst_len` must have passed `check_out`; `dst` must hold `dst_cap` writable bytes, overlapping no item
+/// (the callers check).
 unsafe fn encode_into_dst(object: &dyn ObjectCodec, items: Items, dst: *mut u8, dst_cap: usize, dst_len: *mut usize) -> Result<(), Error> {
-    check_items_do_not_overlap(items, dst, dst_cap)?;
     // SAFETY: the caller's contract.
     let dst = unsafe { output_bytes(dst, dst_cap, "dst")? };
     match object.encode_items_into(items, dst) {
@@ -133,9 +167,19 @@ unsafe fn encode_into_dst(object: &dyn ObjectCodec, items: Items, dst: *mut u8, 
 /// # Safety
 /// `out` and `out_len` must have passed `check_out`.
 unsafe fn encode_alloc(object: &dyn ObjectCodec, items: Items, out: *mut *mut u8, out_len: *mut usize) -> Result<(), Error> {
-    let len = object.encoded_items_len(items)?;
-    let mut buffer = OwnedBytes::zeroed(len)?;
-    let written = object.encode_items_into(items, buffer.as_mut_slice())?;
+    let mut buffer = OwnedBytes::zeroed(object.encoded_items_len_guess(items)?)?;
+    let written = match object.encode_items_into(items, buffer.as_mut_slice()) {
+        // The guess was short (escapes, indentation): the failed encode counted the exact size.
+        Err(error) if error.kind() == ErrorKind::BufferTooSmall => {
+            let needed = match error.needed() {
+                Some(needed) => needed,
+                None => object.encoded_items_len(items)?,
+            };
+            buffer = OwnedBytes::zeroed(needed)?;
+            object.encode_items_into(items, buffer.as_mut_slice())?
+        }
+        result => result?,
+    };
     buffer.truncate(written)?;
     let (ptr, len) = buffer.into_raw();
     // SAFETY: both passed check_out.
@@ -183,7 +227,8 @@ pub unsafe extern "C" fn numcodecs_encode_items(
         let object = unsafe { object_codec(codec)? };
         check_out(dst_len, "dst_len")?;
         let list = unsafe { item_list(items, lens, n)? };
-        unsafe { encode_into_dst(object, Items::List(&list), dst, dst_cap, dst_len) }
+        list.check_no_overlap_with(dst, dst_cap)?;
+        unsafe { encode_into_dst(object, Items::List(&list.items), dst, dst_cap, dst_len) }
     })
 }
 
@@ -208,7 +253,7 @@ pub unsafe extern "C" fn numcodecs_encode_items_alloc(
         check_out(out, "out")?;
         check_out(out_len, "out_len")?;
         let list = unsafe { item_list(items, lens, n)? };
-        unsafe { encode_alloc(object, Items::List(&list), out, out_len) }
+        unsafe { encode_alloc(object, Items::List(&list.items), out, out_len) }
     })
 }
 

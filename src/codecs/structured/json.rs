@@ -258,7 +258,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Bytes that `encode_basestring` escapes (`"`, `\`, controls) and, when `ensure_ascii`, also DEL and
 /// every byte of a non-ASCII character (`encode_basestring_ascii`).
-const fn escape_table(ascii: bool) -> [bool; 256] {
+pub(super) const fn escape_table(ascii: bool) -> [bool; 256] {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
@@ -269,6 +269,34 @@ const fn escape_table(ascii: bool) -> [bool; 256] {
 }
 const ESCAPE_UNICODE: [bool; 256] = escape_table(false);
 const ESCAPE_ASCII: [bool; 256] = escape_table(true);
+
+/// The first byte at or after `at` that `escape_table(ascii)` marks, or `bytes.len()`: where a string's
+/// plain run ends, when encoding (an escape) and decoding (`ascii` false: the closing quote, an escape,
+/// a control character). Eight bytes at a time, as strings are mostly plain text.
+pub(super) fn find_escape(bytes: &[u8], mut at: usize, ascii: bool) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each zero byte of `word` (and of bytes above the lowest one, which is the one read).
+    let zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    while let Some(Ok(chunk)) = bytes.get(at..at + 8).map(<[u8; 8]>::try_from) {
+        let word = u64::from_le_bytes(chunk);
+        // Bytes below 0x20 (exact up to the lowest, as for `zero`), '"' and '\\'; with `ascii` also DEL and
+        // every byte of 0x80 and above.
+        let mut marks = (word.wrapping_sub(ONES * 0x20) & !word & HIGH) | zero(word ^ (ONES * b'"' as u64)) | zero(word ^ (ONES * b'\\' as u64));
+        if ascii {
+            marks |= (word & HIGH) | zero(word ^ (ONES * 0x7f));
+        }
+        if marks != 0 {
+            return at + (marks.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let table = if ascii { &ESCAPE_ASCII } else { &ESCAPE_UNICODE };
+    while bytes.get(at).is_some_and(|&b| !table[b as usize]) {
+        at += 1;
+    }
+    at
+}
 
 impl JsonEmitter<'_> {
     fn newline<S: Sink>(&self, out: &mut S) {
@@ -372,16 +400,14 @@ impl Emitter for JsonEmitter<'_> {
     }
 
     fn string<S: Sink>(&mut self, out: &mut S, bytes: &[u8]) -> Result<()> {
-        let table = if self.o.ensure_ascii.on { &ESCAPE_ASCII } else { &ESCAPE_UNICODE };
         out.put_byte(b'"');
         let mut start = 0;
         let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if !table[b as usize] {
-                i += 1;
-                continue;
-            }
+        loop {
+            i = find_escape(bytes, i, self.o.ensure_ascii.on);
+            let Some(&b) = bytes.get(i) else {
+                break;
+            };
             out.put(&bytes[start..i]);
             if b < 0x80 {
                 match b {
@@ -543,17 +569,6 @@ pub(crate) fn write_python_float<S: Sink>(out: &mut S, x: f64) {
 
 // ---- decoding ---------------------------------------------------------------------------------------
 
-/// Bytes that end a run of plain string content: the closing quote, an escape, a control character.
-const STRING_SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize;
-        b += 1;
-    }
-    table
-};
-
 #[derive(Debug, Clone, Copy)]
 struct Frame {
     dict: bool,
@@ -682,9 +697,7 @@ impl<'a> JsonReader<'a> {
         let mut run = at;
         let mut escaped = false;
         loop {
-            while src.get(at).is_some_and(|&b| !STRING_SPECIAL[b as usize]) {
-                at += 1;
-            }
+            at = find_escape(src, at, false);
             let Some(&b) = src.get(at) else {
                 return Err(syntax("unterminated string", open));
             };

@@ -35,8 +35,8 @@ use std::fmt;
 use serde_json::{Map, Number, Value};
 
 use super::elements::{double_to_half_bits, half_to_double_bits, Kind};
-use super::object::{bytes_to_json, is_utf8, json_to_bytes, DecodedItems, ItemKind, Items, ObjectCodec};
-use super::{check_decoded_size, copy_into, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, ErrorKind, Params, Result};
+use super::object::{bytes_to_json, copy_short, is_utf8, json_to_bytes, DecodedItems, FlatItemsOut, ItemKind, ItemSink, Items, ObjectCodec};
+use super::{check_decoded_size, copy_into, ArrayInfo, ByteOrder, Codec, Constructor, DType, Error, Params, Result};
 
 use json::Json;
 /// Python's `repr` of a finite float, which pickle's protocol 0 writes too.
@@ -106,7 +106,7 @@ impl Sink for SliceSink<'_> {
     fn put(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
         if let Some(room) = self.dst.get_mut(self.len..end) {
-            room.copy_from_slice(bytes);
+            copy_short(room, bytes);
         }
         self.len = end;
     }
@@ -603,9 +603,18 @@ fn push_number<D: Dialect>(kind: Kind, big: bool, token: Token, scalar: Scalar, 
 }
 
 /// A string leaf's UTF-8 bytes for the item API, which holds text only.
+#[inline]
 fn text_leaf<'s, D: Dialect>(token: Token, scalar: Scalar<'s>, index: usize) -> Result<&'s [u8]> {
     match (token, scalar) {
         (Token::Scalar, Scalar::Str(text)) => Ok(text),
+        _ => other_text_leaf::<D>(token, scalar, index),
+    }
+}
+
+/// [`text_leaf`] for every leaf but a str: out of the hot loop, which gets strings.
+#[cold]
+fn other_text_leaf<'s, D: Dialect>(token: Token, scalar: Scalar<'s>, index: usize) -> Result<&'s [u8]> {
+    match (token, scalar) {
         // msgpack2 with raw=True hands strings out as bytes; they are still the text numcodecs wrote.
         (Token::Scalar, Scalar::RawStr(bytes)) if is_utf8(bytes) => Ok(bytes),
         (Token::End, _) => Err(short_list::<D>()),
@@ -681,15 +690,15 @@ impl<D: Dialect> Structured<D> {
     }
 
     /// The common document in one pass: a 1-D array of strings, what the item calls and zarr's string arrays
-    /// write. `None` for anything else (other objects, more dimensions, any error), which the two-pass
-    /// walk then decodes or refuses with its own message.
-    fn string_items_in_one_pass(&self, src: &[u8]) -> Option<DecodedItems> {
+    /// write, its items pushed to `items`. `None` for anything else (other objects, more dimensions, any
+    /// error, a dtype `items` did not keep), which the two-pass walk then decodes or refuses with its own
+    /// message; `items` holds garbage then.
+    fn string_items_in_one_pass(&self, src: &[u8], items: &mut impl ItemSink) -> Option<()> {
         let input = self.0.prepare(src).ok()?;
         let mut r = self.0.reader(&input).ok()?;
         if r.next().ok()? != Token::List {
             return None;
         }
-        let mut items = DecodedItems::with_capacity(0, input.len());
         loop {
             match r.next().ok()? {
                 Token::Scalar => items.push(text_leaf::<D>(Token::Scalar, r.scalar(), 0).ok()?),
@@ -706,7 +715,7 @@ impl<D: Dialect> Structured<D> {
         }
         let dtype = items.pop()?;
         DType::parse(std::str::from_utf8(&dtype).ok()?).ok()?;
-        (usize::try_from(n).ok()? == items.len()).then_some(items)
+        (usize::try_from(n).ok()? == items.count()).then_some(())
     }
 
     /// Writes the document of an array of `info`'s dtype and shape held in `src`.
@@ -822,6 +831,16 @@ impl<D: Dialect> ObjectCodec for Structured<D> {
         Ok(counter.len)
     }
 
+    /// The document without escapes or indentation: per item its text, a quote pair or msgpack header and
+    /// a separator (5 bytes cover a str32 header), plus the list header and trailer. Counting exactly
+    /// would cost a whole encode.
+    fn encoded_items_len_guess(&self, items: Items) -> Result<usize> {
+        match items.total_len().checked_add(items.len().saturating_mul(5)).and_then(|len| len.checked_add(64)) {
+            Some(len) if len <= isize::MAX as usize => Ok(len),
+            _ => self.encoded_items_len(items),
+        }
+    }
+
     fn encode_items_into(&self, items: Items, dst: &mut [u8]) -> Result<usize> {
         let mut out = SliceSink::new(dst);
         self.encode_items_to(items, &mut out)?;
@@ -841,42 +860,38 @@ impl<D: Dialect> ObjectCodec for Structured<D> {
     }
 
     fn decode_items(&self, src: &[u8]) -> Result<DecodedItems> {
-        if let Some(items) = self.string_items_in_one_pass(src) {
-            check_decoded_size(D::ID, items.data().len() as u64)?;
-            return Ok(items);
+        let mut items = DecodedItems::with_capacity(0, src.len());
+        if self.string_items_in_one_pass(src, &mut items).is_none() {
+            items = self.decode_leaves(
+                src,
+                // Text is never longer than its encoding, and the count was checked against the input.
+                |layout| Ok(DecodedItems::with_capacity(layout.leaves, src.len())),
+                |items, r, token, index| {
+                    items.push(text_leaf::<D>(token, r.scalar(), index)?);
+                    Ok(())
+                },
+            )?
+            .1;
         }
-        let (_, items) = self.decode_leaves(
-            src,
-            // Text is never longer than its encoding, and the count was checked against the input.
-            |layout| Ok(DecodedItems::with_capacity(layout.leaves, src.len())),
-            |items, r, token, index| {
-                items.push(text_leaf::<D>(token, r.scalar(), index)?);
-                Ok(())
-            },
-        )?;
         check_decoded_size(D::ID, items.data().len() as u64)?;
         Ok(items)
     }
 
-    /// One decode, then a copy: the default would walk the input twice more for the sizes.
+    /// The common document straight into the caller's buffers; anything else (and a buffer too small)
+    /// through `decode_items` and a copy, which gives the two-pass decode's errors and both sizes.
     fn decode_items_into(&self, src: &[u8], data: &mut [u8], offsets: &mut [usize]) -> Result<(usize, usize)> {
-        let items = self.decode_items(src)?;
-        let (count, data_len) = (items.len(), items.data().len());
-        if data.len() < data_len || offsets.len() < count + 1 {
-            return Err(Error::new(
-                ErrorKind::BufferTooSmall,
-                format!(
-                    "{}: {count} decoded items need {data_len} data bytes and {} offsets, got room for {} bytes and {} offsets",
-                    D::ID,
-                    count + 1,
-                    data.len(),
-                    offsets.len()
-                ),
-            ));
+        let mut direct = FlatItemsOut::new(data, offsets);
+        if self.string_items_in_one_pass(src, &mut direct).is_some() && direct.fits() {
+            let (count, data_len) = direct.finish(D::ID)?;
+            check_decoded_size(D::ID, data_len as u64)?;
+            return Ok((count, data_len));
         }
-        data[..data_len].copy_from_slice(items.data());
-        offsets[..count + 1].copy_from_slice(items.offsets());
-        Ok((count, data_len))
+        let items = self.decode_items(src)?;
+        let mut out = FlatItemsOut::new(data, offsets);
+        for item in items.iter() {
+            out.push(item);
+        }
+        out.finish(D::ID)
     }
 
     fn encode_json_items(&self, items: &[Value]) -> Result<Vec<u8>> {

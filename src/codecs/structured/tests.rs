@@ -2,6 +2,7 @@ use serde_json::json;
 
 use super::json::write_python_float;
 use super::*;
+use crate::codecs::ErrorKind;
 use crate::codecs::codec_from_json;
 
 fn codec(config: &str) -> Box<dyn Codec> {
@@ -232,4 +233,54 @@ fn decode_limit_applies_before_allocation() {
     let error = crate::codecs::with_decode_limit(799, || json2.decode(&encoded)).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::LimitExceeded);
     assert!(crate::codecs::with_decode_limit(800, || json2.decode(&encoded)).is_ok());
+}
+
+#[test]
+fn the_word_at_a_time_escape_scan_agrees_with_the_byte_table() {
+    // Bytes next to each boundary the scan tests (controls, quote, backslash, DEL, the high bit) and
+    // plain ones, in pseudo-random strings of every length up to three words, from every start.
+    let alphabet = [0x00u8, 0x01, 0x1f, 0x20, 0x21, b'"', 0x23, 0x5b, b'\\', 0x5d, b'a', 0x7e, 0x7f, 0x80, 0xc3, 0xff];
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for case in 0..20_000 {
+        let len = case % 25;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mostly plain text, so that the special bytes land anywhere in a word.
+                if state % 4 == 0 { alphabet[(state >> 8) as usize % alphabet.len()] } else { b'a' + (state >> 8) as u8 % 26 }
+            })
+            .collect();
+        for ascii in [false, true] {
+            let table = json::escape_table(ascii);
+            for start in 0..=len {
+                let expected = (start..len).find(|&i| table[bytes[i] as usize]).unwrap_or(len);
+                assert_eq!(json::find_escape(&bytes, start, ascii), expected, "{bytes:?} from {start}, ascii {ascii}");
+            }
+        }
+    }
+}
+
+#[test]
+fn string_items_decode_straight_into_exact_and_short_buffers() {
+    for config in [r#"{"id":"json2"}"#, r#"{"id":"msgpack2"}"#] {
+        let object = codec(config);
+        let object = object.as_object().unwrap();
+        let items: Vec<&[u8]> = vec![b"abc", b"", "\u{e9}t\u{e9}".as_bytes(), b"a \"quoted\" \\ word\n"];
+        let encoded = object.encode_items(Items::List(&items)).unwrap();
+        let data_len: usize = items.iter().map(|item| item.len()).sum();
+        // Exactly the decoded size: the dtype string read last has no room in it and must not matter.
+        let (mut data, mut offsets) = (vec![0u8; data_len], vec![0usize; items.len() + 1]);
+        assert_eq!(object.decode_items_into(&encoded, &mut data, &mut offsets).unwrap(), (items.len(), data_len), "{config}");
+        assert_eq!(data, items.concat(), "{config}");
+        assert_eq!(offsets, [0, 3, 3, 8, 26], "{config}");
+        // One byte or one offset short: too small, with both sizes.
+        for (data_cap, offsets_cap) in [(data_len - 1, items.len() + 1), (data_len, items.len())] {
+            let (mut data, mut offsets) = (vec![0u8; data_cap], vec![0usize; offsets_cap]);
+            let error = object.decode_items_into(&encoded, &mut data, &mut offsets).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::BufferTooSmall, "{config}");
+            assert!(error.message().contains("4 decoded items need 26 data bytes and 5 offsets"), "{config}: {}", error.message());
+        }
+    }
 }
