@@ -376,10 +376,9 @@ pub trait ObjectCodec: Send + Sync + fmt::Debug {
     /// with the exact size when `dst` is too small.
     fn encode_items_into(&self, items: Items, dst: &mut [u8]) -> Result<usize>;
 
-    /// Encodes `items` into a new vector.
+    /// Encodes `items` into a new vector (see [`encode_items_with`]).
     fn encode_items(&self, items: Items) -> Result<Vec<u8>> {
-        let mut out = vec![0u8; self.encoded_items_len(items)?];
-        let len = self.encode_items_into(items, &mut out)?;
+        let (mut out, len) = encode_items_with(self, items, |size| Ok(vec![0u8; size]))?;
         out.truncate(len);
         Ok(out)
     }
@@ -450,6 +449,30 @@ fn is_strict_base64(text: &str) -> bool {
     let bytes = text.as_bytes();
     let data = bytes.strip_suffix(b"==").or_else(|| bytes.strip_suffix(b"=")).unwrap_or(bytes);
     bytes.len() % 4 == 0 && data.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+/// Encodes `items` into a buffer `allocate` makes: first of [`ObjectCodec::encoded_items_len_guess`]
+/// bytes, and only when that was short (escapes, indentation) again, of the exact size the failed attempt
+/// reported. Returns the buffer and the encoded length; every allocating encode (the Rust one and the C
+/// `_alloc` calls, which allocate memory C frees) goes through here.
+pub fn encode_items_with<O, B>(object: &O, items: Items, mut allocate: impl FnMut(usize) -> Result<B>) -> Result<(B, usize)>
+where
+    O: ObjectCodec + ?Sized,
+    B: AsMut<[u8]>,
+{
+    let mut buffer = allocate(object.encoded_items_len_guess(items)?)?;
+    match object.encode_items_into(items, buffer.as_mut()) {
+        Err(error) if error.kind() == super::ErrorKind::BufferTooSmall => {
+            let needed = match error.needed() {
+                Some(needed) => needed,
+                None => object.encoded_items_len(items)?,
+            };
+            let mut buffer = allocate(needed)?;
+            let len = object.encode_items_into(items, buffer.as_mut())?;
+            Ok((buffer, len))
+        }
+        result => Ok((buffer, result?)),
+    }
 }
 
 /// The error of a byte-oriented call on an object codec.

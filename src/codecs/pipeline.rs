@@ -353,6 +353,14 @@ impl ObjectCodec for Pipeline {
         Ok(Self::bound_steps(rest, 1, len, &bytes_info())?.0)
     }
 
+    /// The item codec's guess through the byte codecs' bounds: a chain starting with json2 then sizes
+    /// its buffer without encoding the items twice.
+    fn encoded_items_len_guess(&self, items: Items) -> Result<usize> {
+        let (object, first, rest) = self.object_parts()?;
+        let len = object.encoded_items_len_guess(items).map_err(in_step(0, first.codec.as_ref()))?;
+        Ok(Self::bound_steps(rest, 1, len, &bytes_info())?.0)
+    }
+
     fn encode_items_into(&self, items: Items, dst: &mut [u8]) -> Result<usize> {
         let (object, first, rest) = self.object_parts()?;
         let Some((last, middle)) = rest.split_last() else {

@@ -70,6 +70,12 @@ impl OwnedBytes {
     }
 }
 
+impl AsMut<[u8]> for OwnedBytes {
+    fn as_mut(&mut self) -> &mut [u8] {
+        self.as_mut_slice()
+    }
+}
+
 impl Drop for OwnedBytes {
     fn drop(&mut self) {
         // SAFETY: we own the allocation made with layout(self.len).

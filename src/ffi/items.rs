@@ -17,6 +17,7 @@ use std::ffi::{c_char, c_void};
 
 use serde_json::Value;
 
+use crate::codecs::object::encode_items_with;
 use crate::codecs::{DecodedItems, Error, ErrorKind, FlatItems, Items, ObjectCodec};
 
 use super::alloc::OwnedBytes;
@@ -167,19 +168,7 @@ unsafe fn encode_into_dst(object: &dyn ObjectCodec, items: Items, dst: *mut u8, 
 /// # Safety
 /// `out` and `out_len` must have passed `check_out`.
 unsafe fn encode_alloc(object: &dyn ObjectCodec, items: Items, out: *mut *mut u8, out_len: *mut usize) -> Result<(), Error> {
-    let mut buffer = OwnedBytes::zeroed(object.encoded_items_len_guess(items)?)?;
-    let written = match object.encode_items_into(items, buffer.as_mut_slice()) {
-        // The guess was short (escapes, indentation): the failed encode counted the exact size.
-        Err(error) if error.kind() == ErrorKind::BufferTooSmall => {
-            let needed = match error.needed() {
-                Some(needed) => needed,
-                None => object.encoded_items_len(items)?,
-            };
-            buffer = OwnedBytes::zeroed(needed)?;
-            object.encode_items_into(items, buffer.as_mut_slice())?
-        }
-        result => result?,
-    };
+    let (mut buffer, written) = encode_items_with(object, items, OwnedBytes::zeroed)?;
     buffer.truncate(written)?;
     let (ptr, len) = buffer.into_raw();
     // SAFETY: both passed check_out.
