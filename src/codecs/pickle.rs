@@ -211,6 +211,27 @@ fn shared_bytes(bytes: &[u8]) -> Option<Shared> {
     (bytes.len() <= 1).then(|| Shared::Bytes(bytes.to_vec()))
 }
 
+/// The opcode and little-endian length that start a str or bytes payload, as CPython's pickler picks
+/// them: `ops[0]` with a 1-byte length when `short_allowed` and it fits, else `ops[1]` with 4 bytes, else
+/// (protocol 4 and later) `ops[2]` with 8. A stack array and its used length: this runs once per item.
+fn length_header(ops: [u8; 3], short_allowed: bool, proto: u8, len: usize, what: &str) -> Result<([u8; 9], usize)> {
+    let mut header = [0u8; 9];
+    let width = if short_allowed && len <= 0xff {
+        header[0] = ops[0];
+        1
+    } else if len <= u32::MAX as usize {
+        header[0] = ops[1];
+        4
+    } else if proto >= 4 {
+        header[0] = ops[2];
+        8
+    } else {
+        return Err(Error::limit(format!("{ID}: protocol {proto} cannot pickle {what} over 4 GiB")));
+    };
+    header[1..=width].copy_from_slice(&(len as u64).to_le_bytes()[..width]);
+    Ok((header, 1 + width))
+}
+
 /// The width of the length field of a string or bytes opcode.
 fn length_width(op: u8) -> u64 {
     match op {
@@ -449,21 +470,8 @@ impl Pickler {
             self.memo_put(shared);
             return Ok(());
         }
-        let len = text.len();
-        let header = if len <= 0xff && self.proto >= 4 {
-            vec![SHORT_BINUNICODE, len as u8]
-        } else if len <= u32::MAX as usize {
-            let mut header = vec![BINUNICODE];
-            header.extend_from_slice(&(len as u32).to_le_bytes());
-            header
-        } else if self.proto >= 4 {
-            let mut header = vec![BINUNICODE8];
-            header.extend_from_slice(&(len as u64).to_le_bytes());
-            header
-        } else {
-            return Err(Error::limit(format!("{ID}: protocol {} cannot pickle a str over 4 GiB", self.proto)));
-        };
-        self.write_payload(&header, text.as_bytes());
+        let (header, header_len) = length_header([SHORT_BINUNICODE, BINUNICODE, BINUNICODE8], self.proto >= 4, self.proto, text.len(), "a str")?;
+        self.write_payload(&header[..header_len], text.as_bytes());
         self.memo_put(shared);
         Ok(())
     }
@@ -492,21 +500,8 @@ impl Pickler {
             self.memo_put(shared);
             return Ok(());
         }
-        let len = bytes.len();
-        let header = if len <= 0xff {
-            vec![SHORT_BINBYTES, len as u8]
-        } else if len <= u32::MAX as usize {
-            let mut header = vec![BINBYTES];
-            header.extend_from_slice(&(len as u32).to_le_bytes());
-            header
-        } else if self.proto >= 4 {
-            let mut header = vec![BINBYTES8];
-            header.extend_from_slice(&(len as u64).to_le_bytes());
-            header
-        } else {
-            return Err(Error::limit(format!("{ID}: protocol {} cannot pickle bytes over 4 GiB", self.proto)));
-        };
-        self.write_payload(&header, bytes);
+        let (header, header_len) = length_header([SHORT_BINBYTES, BINBYTES, BINBYTES8], true, self.proto, bytes.len(), "bytes")?;
+        self.write_payload(&header[..header_len], bytes);
         self.memo_put(shared);
         Ok(())
     }
