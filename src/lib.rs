@@ -4,8 +4,8 @@
 //! Layout:
 //! - [`codecs`]: the pure, safe Rust core. One module per codec family, the [`codecs::Codec`] trait and the
 //!   registry that maps numcodecs' `codec_id`s (and Zarr v3 names) to constructors.
-//! - `sys`: thin safe wrappers over the C libraries we link (blosc, liblzma, zfp); with `simd`, the only
-//!   unsafe outside the FFI.
+//! - `sys`: thin safe wrappers over the C libraries we link (blosc, liblzma, zfp); with `simd` and
+//!   `item_pointers` (items given as C's pointer and length arrays), the only unsafe outside the FFI.
 //! - `simd`: x86-64 SIMD kernels (numpy's float -> integer casts, byte swaps) behind safe slice functions,
 //!   each with a scalar fallback; the codecs call them where they pay.
 //! - `ffi`: the exported `extern "C"` functions; the only place that handles raw pointers from C.
@@ -24,6 +24,9 @@
 /// (The C header is generated from `ffi` alone; the Rust core's public items are not C API.)
 pub mod codecs;
 pub mod ffi;
+/// cbindgen:ignore
+/// (C's item lists as the codecs read them: the one promise about raw pointers the safe core relies on.)
+mod item_pointers;
 /// cbindgen:ignore
 mod sys;
 /// cbindgen:ignore

@@ -44,7 +44,7 @@ use serde_json::{Map, Value};
 
 pub use dtype::{ArrayInfo, ByteOrder, DType};
 pub use error::{Error, ErrorKind, Result};
-pub use object::{DecodedItems, FlatItems, FlatItemsOut, ItemKind, ItemSink, Items, ItemsIter, ObjectCodec};
+pub use object::{BadItemList, DecodedItems, FlatItems, FlatItemsOut, ItemKind, ItemPointers, ItemPointersIter, ItemSink, Items, ItemsIter, ObjectCodec};
 pub use params::{echo_given, python_json, Params};
 pub use pipeline::{Pipeline, PIPELINE_ID};
 pub use registry::{codec_from_config, codec_from_json, register_codec, registered_codecs, Constructor};

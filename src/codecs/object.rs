@@ -1,9 +1,10 @@
 //! Object codecs: codecs whose chunks hold a list of items (Python objects in numcodecs: `str`, `bytes`,
 //! 1-D arrays) instead of a flat buffer of numbers. numcodecs gets an object array; we get the items in
-//! one of two shapes and give them back the same way:
+//! one of three shapes and give them back in one:
 //!
-//! - [`Items`]: borrowed byte strings, either a list of slices ([`Items::List`]) or one data buffer with
-//!   `n + 1` offsets, Arrow's layout ([`FlatItems`]);
+//! - [`Items`]: borrowed byte strings, either a list of slices ([`Items::List`]), C's parallel arrays of
+//!   pointers and lengths ([`ItemPointers`]), or one data buffer with `n + 1` offsets, Arrow's layout
+//!   ([`FlatItems`]);
 //! - [`DecodedItems`]: the decoded items in that flat layout, one data allocation for all of them.
 //!
 //! What an item's bytes mean depends on the codec ([`ItemKind`]): UTF-8 text (`vlen-utf8`), arbitrary
@@ -14,6 +15,8 @@
 use std::fmt;
 
 use serde_json::{Map, Value};
+
+pub use crate::item_pointers::{BadItemList, ItemPointers, ItemPointersIter};
 
 use super::base64::Base64;
 use super::{ArrayInfo, Codec, DType, Error, Result};
@@ -78,6 +81,8 @@ impl<'a> FlatItems<'a> {
 pub enum Items<'a> {
     List(&'a [&'a [u8]]),
     Flat(FlatItems<'a>),
+    /// Parallel arrays of pointers and lengths, read where they are (C's item lists).
+    Pointers(ItemPointers<'a>),
 }
 
 impl<'a> Items<'a> {
@@ -85,6 +90,7 @@ impl<'a> Items<'a> {
         match self {
             Items::List(list) => list.len(),
             Items::Flat(flat) => flat.len(),
+            Items::Pointers(list) => list.len(),
         }
     }
 
@@ -97,6 +103,7 @@ impl<'a> Items<'a> {
         match self {
             Items::List(list) => list[i],
             Items::Flat(flat) => flat.get(i),
+            Items::Pointers(list) => list.get(i),
         }
     }
 
@@ -105,6 +112,7 @@ impl<'a> Items<'a> {
         match self {
             Items::List(list) => list.iter().map(|item| item.len()).sum(),
             Items::Flat(flat) => flat.offsets[flat.len()] - flat.offsets[0],
+            Items::Pointers(list) => list.total_len(),
         }
     }
 
@@ -113,6 +121,7 @@ impl<'a> Items<'a> {
         match *self {
             Items::List(list) => ItemsIter::List(list.iter()),
             Items::Flat(flat) => ItemsIter::Flat { data: flat.data, bounds: flat.offsets.windows(2) },
+            Items::Pointers(list) => ItemsIter::Pointers(list.iter()),
         }
     }
 }
@@ -123,6 +132,7 @@ impl<'a> Items<'a> {
 pub enum ItemsIter<'a> {
     List(std::slice::Iter<'a, &'a [u8]>),
     Flat { data: &'a [u8], bounds: std::slice::Windows<'a, usize> },
+    Pointers(ItemPointersIter<'a>),
 }
 
 impl<'a> Iterator for ItemsIter<'a> {
@@ -133,6 +143,7 @@ impl<'a> Iterator for ItemsIter<'a> {
         match self {
             ItemsIter::List(list) => list.next().copied(),
             ItemsIter::Flat { data, bounds } => bounds.next().map(|pair| &data[pair[0]..pair[1]]),
+            ItemsIter::Pointers(list) => list.next(),
         }
     }
 
@@ -140,6 +151,7 @@ impl<'a> Iterator for ItemsIter<'a> {
         match self {
             ItemsIter::List(list) => list.size_hint(),
             ItemsIter::Flat { bounds, .. } => bounds.size_hint(),
+            ItemsIter::Pointers(list) => list.size_hint(),
         }
     }
 }

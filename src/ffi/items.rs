@@ -18,7 +18,7 @@ use std::ffi::{c_char, c_void};
 use serde_json::Value;
 
 use crate::codecs::object::encode_items_with;
-use crate::codecs::{DecodedItems, Error, ErrorKind, FlatItems, Items, ObjectCodec};
+use crate::codecs::{BadItemList, DecodedItems, Error, ErrorKind, FlatItems, ItemPointers, Items, ObjectCodec};
 
 use super::alloc::OwnedBytes;
 use super::codec::{codec_ref, numcodecs_codec};
@@ -81,8 +81,8 @@ unsafe fn input_array<'a, T>(ptr: *const T, count: usize, what: &str) -> Result<
     Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
 }
 
-/// The `n` items of an item list as slices, with the smallest address range holding all non-empty ones
-/// (for the overlap check: one comparison when the destination lies outside it, the common case).
+/// The `n` items of an item list, read in place, with the smallest address range holding all non-empty
+/// ones (for the overlap check: one comparison when the destination lies outside it, the common case).
 ///
 /// # Safety
 /// `items` and `lens` must follow `numcodecs_encode_items`' contract.
@@ -90,29 +90,22 @@ unsafe fn item_list<'a>(items: *const *const u8, lens: *const usize, n: usize) -
     // SAFETY (all three): the caller's contract.
     let pointers = unsafe { input_array(items, n, "items")? };
     let lens = unsafe { input_array(lens, n, "lens")? };
-    let mut list: Vec<&[u8]> = Vec::with_capacity(n);
-    let (mut low, mut high) = (usize::MAX, 0usize);
-    for (index, (&ptr, &len)) in pointers.iter().zip(lens).enumerate() {
-        if len == 0 {
-            list.push(&[]);
-            continue;
-        }
-        if ptr.is_null() || len > isize::MAX as usize {
-            return Err(bad_item(index, ptr, len));
-        }
-        low = low.min(ptr as usize);
-        high = high.max((ptr as usize).saturating_add(len));
-        // SAFETY: non-NULL, length within isize::MAX (input_bytes' checks, inlined here to keep this loop
-        // tight); the bytes being readable is the caller's contract.
-        list.push(unsafe { std::slice::from_raw_parts(ptr, len) });
+    match unsafe { ItemPointers::new(pointers, lens) } {
+        Ok((items, span)) => Ok(ItemList { items, span }),
+        Err(BadItemList::BadItem { index }) => Err(bad_item(index, pointers[index], lens[index])),
+        Err(BadItemList::TotalOverflow) => Err(Error::invalid_argument("the item lengths add up to more than SIZE_MAX")),
+        Err(BadItemList::LengthMismatch) => Err(Error::internal("items and lens were read with different counts")),
     }
-    Ok(ItemList { items: list, span: (low, high.saturating_sub(low)) })
 }
 
 /// The error `input_bytes` gives for item `index`, named only on failure: formatting the name per item
 /// would cost more than encoding.
 #[cold]
 fn bad_item(index: usize, ptr: *const u8, len: usize) -> Error {
+    if !ptr.is_null() && len <= isize::MAX as usize {
+        // The one refusal input_bytes does not make (and must not be asked about: it would build the slice).
+        return Error::invalid_argument(format!("items[{index}]: {len} bytes at {ptr:p} run past the end of the address space"));
+    }
     // SAFETY: input_bytes refuses this pointer and length before making a slice of them.
     match unsafe { input_bytes(ptr, len, "an item") } {
         Err(error) => error.context(&format!("items[{index}]")),
@@ -122,7 +115,7 @@ fn bad_item(index: usize, ptr: *const u8, len: usize) -> Error {
 
 /// An item list from C and the address range (start, length) that holds all of its bytes.
 struct ItemList<'a> {
-    items: Vec<&'a [u8]>,
+    items: ItemPointers<'a>,
     span: (usize, usize),
 }
 
@@ -134,7 +127,7 @@ impl ItemList<'_> {
         if check_no_overlap(std::ptr::without_provenance(start), len, dst, dst_cap).is_ok() {
             return Ok(());
         }
-        for item in &self.items {
+        for item in self.items.iter() {
             check_no_overlap(item.as_ptr(), item.len(), dst, dst_cap)?;
         }
         Ok(())
@@ -217,7 +210,7 @@ pub unsafe extern "C" fn numcodecs_encode_items(
         check_out(dst_len, "dst_len")?;
         let list = unsafe { item_list(items, lens, n)? };
         list.check_no_overlap_with(dst, dst_cap)?;
-        unsafe { encode_into_dst(object, Items::List(&list.items), dst, dst_cap, dst_len) }
+        unsafe { encode_into_dst(object, Items::Pointers(list.items), dst, dst_cap, dst_len) }
     })
 }
 
@@ -242,7 +235,7 @@ pub unsafe extern "C" fn numcodecs_encode_items_alloc(
         check_out(out, "out")?;
         check_out(out_len, "out_len")?;
         let list = unsafe { item_list(items, lens, n)? };
-        unsafe { encode_alloc(object, Items::List(&list.items), out, out_len) }
+        unsafe { encode_alloc(object, Items::Pointers(list.items), out, out_len) }
     })
 }
 
