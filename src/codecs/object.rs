@@ -157,8 +157,9 @@ impl<'a> Iterator for ItemsIter<'a> {
 }
 
 /// Copies `src` into `dst` (of the same length). Items are mostly a few bytes, for which a call to
-/// `memcpy` costs more than the copy: up to 16 bytes move as two overlapping fixed-size words.
-#[inline]
+/// `memcpy` costs more than the copy: up to 16 bytes move as two overlapping fixed-size words or (below
+/// 4) byte by byte.
+#[inline(always)]
 pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let len = src.len();
     if len >= 8 && len <= 16 {
@@ -167,6 +168,11 @@ pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     } else if len >= 4 && len < 8 {
         dst[..4].copy_from_slice(&src[..4]);
         dst[len - 4..len].copy_from_slice(&src[len - 4..]);
+    } else if len > 0 && len < 4 {
+        // 1 to 3 bytes: first, middle and last (some the same byte).
+        dst[0] = src[0];
+        dst[len / 2] = src[len / 2];
+        dst[len - 1] = src[len - 1];
     } else {
         dst.copy_from_slice(src);
     }
@@ -174,16 +180,44 @@ pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
 
 /// Checks that `bytes` are UTF-8 text, with the common all-ASCII case first (a word at a time, where
 /// `from_utf8` walks short strings byte by byte).
+#[inline]
 pub fn is_utf8(bytes: &[u8]) -> bool {
     check_utf8(bytes).is_ok()
 }
 
 /// [`is_utf8`] with `from_utf8`'s error, which says where the text goes wrong.
+#[inline]
 pub fn check_utf8(bytes: &[u8]) -> std::result::Result<(), std::str::Utf8Error> {
-    if bytes.is_ascii() {
+    if is_ascii(bytes) {
         return Ok(());
     }
+    check_non_ascii_utf8(bytes)
+}
+
+/// The rest of [`check_utf8`], out of line: the ASCII test above is what gets inlined into item loops.
+#[inline(never)]
+fn check_non_ascii_utf8(bytes: &[u8]) -> std::result::Result<(), std::str::Utf8Error> {
     std::str::from_utf8(bytes).map(|_| ())
+}
+
+/// `<[u8]>::is_ascii`, with strings of up to 16 bytes read as two overlapping words (or three bytes)
+/// instead of std's byte loop over the last `len % 8`, whose exit the branch predictor cannot guess.
+#[inline]
+pub(crate) fn is_ascii(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if len >= 8 && len <= 16 {
+        let first = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
+        let last = u64::from_le_bytes(bytes[len - 8..].try_into().unwrap_or_default());
+        (first | last) & 0x8080_8080_8080_8080 == 0
+    } else if len >= 4 && len < 8 {
+        let first = u32::from_le_bytes(bytes[..4].try_into().unwrap_or_default());
+        let last = u32::from_le_bytes(bytes[len - 4..].try_into().unwrap_or_default());
+        (first | last) & 0x8080_8080 == 0
+    } else if len > 0 && len < 4 {
+        (bytes[0] | bytes[len / 2] | bytes[len - 1]) < 0x80
+    } else {
+        bytes.is_ascii()
+    }
 }
 
 /// Decoded items in the flat layout: `offsets` has `len() + 1` entries starting at 0, item `i` is
@@ -498,6 +532,22 @@ pub fn not_a_byte_codec(codec_id: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_copies_and_ascii_checks_agree_with_std_at_every_length() {
+        for len in 0..40 {
+            let src: Vec<u8> = (0..len as u8).map(|i| b'a' + i % 26).collect();
+            let mut dst = vec![0u8; len];
+            copy_short(&mut dst, &src);
+            assert_eq!(dst, src, "copy of {len} bytes");
+            assert!(is_ascii(&src), "{len} ASCII bytes");
+            for at in 0..len {
+                let mut high = src.clone();
+                high[at] = 0x80 | at as u8;
+                assert!(!is_ascii(&high), "a high byte at {at} of {len}");
+            }
+        }
+    }
 
     #[test]
     fn flat_items_validate_their_offsets() {

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::{corrupt, unsupported, Dialect, Emitter, Flag, Reader, Scalar, Sink, Token, MAX_DEPTH};
+use super::{checked_str_item, corrupt, unsupported, Dialect, Emitter, Flag, Reader, Scalar, Sink, Token, MAX_DEPTH};
 use crate::codecs::{Error, Params, Result};
 
 /// The text encodings json2 supports.
@@ -100,6 +100,9 @@ pub struct Json {
     /// The separators in the text encoding.
     item_separator: Vec<u8>,
     key_separator: Vec<u8>,
+    /// The item separator and an opening quote: what comes before every str of an object array but the
+    /// first.
+    item_separator_quote: Vec<u8>,
 }
 
 /// The longest indent accepted: numcodecs takes any int, but a million spaces per level is no layout.
@@ -156,6 +159,7 @@ impl Json {
         let indent = indent.map(|option| encoded("indent", &option)).transpose()?;
         let item_separator = encoded("item separator", &separators[0])?;
         let key_separator = encoded("key separator", &separators[1])?;
+        let item_separator_quote = [&item_separator[..], b"\""].concat();
         Ok(Json {
             encoding,
             text,
@@ -170,6 +174,7 @@ impl Json {
             separators,
             item_separator,
             key_separator,
+            item_separator_quote,
         })
     }
 
@@ -258,6 +263,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Bytes that `encode_basestring` escapes (`"`, `\`, controls) and, when `ensure_ascii`, also DEL and
 /// every byte of a non-ASCII character (`encode_basestring_ascii`).
+#[cfg(test)]
 pub(super) const fn escape_table(ascii: bool) -> [bool; 256] {
     let mut table = [false; 256];
     let mut b = 0;
@@ -267,35 +273,76 @@ pub(super) const fn escape_table(ascii: bool) -> [bool; 256] {
     }
     table
 }
-const ESCAPE_UNICODE: [bool; 256] = escape_table(false);
-const ESCAPE_ASCII: [bool; 256] = escape_table(true);
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of every byte of `word` (eight string bytes, little-endian) that `escape_table(ascii)`
+/// marks. Exact up to the lowest marked byte; above it a borrow may mark more, so callers read only the
+/// lowest mark, or whether there is one.
+#[inline(always)]
+fn escape_marks(word: u64, ascii: bool) -> u64 {
+    let zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    // Bytes below 0x20, '"' and '\\'; with `ascii` also DEL and every byte of 0x80 and above.
+    let mut marks = (word.wrapping_sub(ONES * 0x20) & !word & HIGH) | zero(word ^ (ONES * b'"' as u64)) | zero(word ^ (ONES * b'\\' as u64));
+    if ascii {
+        marks |= (word & HIGH) | zero(word ^ (ONES * 0x7f));
+    }
+    marks
+}
+
+/// `bytes` (1 to 7 of them) as one little-endian word, with spaces, which are never escaped, above them.
+/// Overlapping loads replace a byte loop, whose exit after a string's length the branch predictor
+/// cannot guess.
+#[inline(always)]
+fn short_word(bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    let word = if len >= 4 {
+        let low = u32::from_le_bytes(bytes[..4].try_into().unwrap_or_default()) as u64;
+        let high = u32::from_le_bytes(bytes[len - 4..].try_into().unwrap_or_default()) as u64;
+        low | high << (8 * (len - 4))
+    } else {
+        bytes[0] as u64 | (bytes[len / 2] as u64) << (8 * (len / 2)) | (bytes[len - 1] as u64) << (8 * (len - 1))
+    };
+    word | (ONES * b' ' as u64) << (8 * len)
+}
 
 /// The first byte at or after `at` that `escape_table(ascii)` marks, or `bytes.len()`: where a string's
 /// plain run ends, when encoding (an escape) and decoding (`ascii` false: the closing quote, an escape,
 /// a control character). Eight bytes at a time, as strings are mostly plain text.
+/// `tests::the_word_at_a_time_escape_scan_agrees_with_the_byte_table` holds it to `escape_table`.
+#[inline]
 pub(super) fn find_escape(bytes: &[u8], mut at: usize, ascii: bool) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each zero byte of `word` (and of bytes above the lowest one, which is the one read).
-    let zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
     while let Some(Ok(chunk)) = bytes.get(at..at + 8).map(<[u8; 8]>::try_from) {
-        let word = u64::from_le_bytes(chunk);
-        // Bytes below 0x20 (exact up to the lowest, as for `zero`), '"' and '\\'; with `ascii` also DEL and
-        // every byte of 0x80 and above.
-        let mut marks = (word.wrapping_sub(ONES * 0x20) & !word & HIGH) | zero(word ^ (ONES * b'"' as u64)) | zero(word ^ (ONES * b'\\' as u64));
-        if ascii {
-            marks |= (word & HIGH) | zero(word ^ (ONES * 0x7f));
-        }
+        let marks = escape_marks(u64::from_le_bytes(chunk), ascii);
         if marks != 0 {
             return at + (marks.trailing_zeros() / 8) as usize;
         }
         at += 8;
     }
-    let table = if ascii { &ESCAPE_ASCII } else { &ESCAPE_UNICODE };
-    while bytes.get(at).is_some_and(|&b| !table[b as usize]) {
-        at += 1;
+    if at >= bytes.len() {
+        return at;
     }
-    at
+    match escape_marks(short_word(&bytes[at..]), ascii) {
+        0 => bytes.len(),
+        marks => at + (marks.trailing_zeros() / 8) as usize,
+    }
+}
+
+/// Whether `bytes` is printable ASCII without a quote or backslash: a str that `ensure_ascii` JSON
+/// writes as it is. Strings of up to 16 bytes, the usual object-array item, take two words at most.
+#[inline]
+pub(super) fn is_plain_ascii(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if len >= 8 && len <= 16 {
+        let first = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
+        let last = u64::from_le_bytes(bytes[len - 8..].try_into().unwrap_or_default());
+        escape_marks(first, true) | escape_marks(last, true) == 0
+    } else if len > 0 && len < 8 {
+        escape_marks(short_word(bytes), true) == 0
+    } else {
+        find_escape(bytes, 0, true) == len
+    }
 }
 
 impl JsonEmitter<'_> {
@@ -449,6 +496,18 @@ impl Emitter for JsonEmitter<'_> {
         }
         out.put_byte(b'"');
         Ok(())
+    }
+
+    /// Printable ASCII, the usual item, needs no UTF-8 check and no escape, and is the same bytes in
+    /// every text encoding: it goes out with its separator and quotes in one write.
+    #[inline]
+    fn str_item<S: Sink>(&mut self, out: &mut S, index: usize, value: &[u8]) -> Result<bool> {
+        if self.o.indent.is_none() && is_plain_ascii(value) {
+            let head: &[u8] = if index > 0 { &self.o.item_separator_quote } else { b"\"" };
+            out.put_parts(head, value, b"\"");
+            return Ok(true);
+        }
+        checked_str_item(self, out, index, value)
     }
 
     fn bytes<S: Sink>(&mut self, _out: &mut S, _value: &[u8]) -> Result<()> {

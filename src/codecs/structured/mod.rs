@@ -65,6 +65,14 @@ const OBJECT_DTYPE: &str = "|O";
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
     fn put_byte(&mut self, byte: u8);
+    /// `head`, `body` and `tail` one after the other: a short item with its framing (separator and
+    /// quotes, or a msgpack header), which a slice sink bounds-checks once.
+    #[inline]
+    fn put_parts(&mut self, head: &[u8], body: &[u8], tail: &[u8]) {
+        self.put(head);
+        self.put(body);
+        self.put(tail);
+    }
 }
 
 impl Sink for Vec<u8> {
@@ -117,6 +125,18 @@ impl Sink for SliceSink<'_> {
         }
         self.len += 1;
     }
+    #[inline]
+    fn put_parts(&mut self, head: &[u8], body: &[u8], tail: &[u8]) {
+        let end = self.len + head.len() + body.len() + tail.len();
+        if let Some(room) = self.dst.get_mut(self.len..end) {
+            let (head_room, rest) = room.split_at_mut(head.len());
+            let (body_room, tail_room) = rest.split_at_mut(body.len());
+            copy_short(head_room, head);
+            copy_short(body_room, body);
+            copy_short(tail_room, tail);
+        }
+        self.len = end;
+    }
 }
 
 /// Writes Python values the way one format's encoder does. Lists and dicts are written as `open`,
@@ -137,6 +157,13 @@ pub(crate) trait Emitter {
     fn float<S: Sink>(&mut self, out: &mut S, value: f64) -> Result<()>;
     /// A str; `value` is UTF-8 (the callers check).
     fn string<S: Sink>(&mut self, out: &mut S, value: &[u8]) -> Result<()>;
+    /// List entry `index`, separators included, holding the str `value`, which nobody has checked yet:
+    /// `Ok(false)`, with nothing written, when it is not UTF-8. The emitters' fast paths for the short
+    /// ASCII strings of an object array start here.
+    #[inline]
+    fn str_item<S: Sink>(&mut self, out: &mut S, index: usize, value: &[u8]) -> Result<bool> {
+        checked_str_item(self, out, index, value)
+    }
     fn bytes<S: Sink>(&mut self, out: &mut S, value: &[u8]) -> Result<()>;
     /// json's `sort_keys`.
     fn sorts_keys(&self) -> bool;
@@ -354,6 +381,23 @@ fn emit_document<E: Emitter, S: Sink>(
     } else {
         emit_dims(e, out, shape, &mut leaves)?;
     }
+    emit_trailer(e, out, dtype, shape)
+}
+
+/// [`Emitter::str_item`] without a fast path: checks the text, then writes the separator and the str.
+pub(crate) fn checked_str_item<E: Emitter + ?Sized, S: Sink>(e: &mut E, out: &mut S, index: usize, value: &[u8]) -> Result<bool> {
+    if !is_utf8(value) {
+        return Ok(false);
+    }
+    e.item(out, index);
+    e.string(out, value)?;
+    Ok(true)
+}
+
+/// The end of a document whose leaves `emit_document` (or a caller doing its work) has written: `, dtype,
+/// shape]`.
+fn emit_trailer<E: Emitter, S: Sink>(e: &mut E, out: &mut S, dtype: &str, shape: &[usize]) -> Result<()> {
+    let top = shape.first().copied().unwrap_or(1);
     e.item(out, top);
     e.string(out, dtype.as_bytes())?;
     e.item(out, top + 1);
@@ -738,16 +782,18 @@ impl<D: Dialect> Structured<D> {
         })
     }
 
+    /// `emit_document` for a 1-D list of strs, written out: the per-item work is a few bytes, so the
+    /// emitter's `str_item` fast path and no closure call per item matter.
     fn encode_items_to<S: Sink>(&self, items: Items, out: &mut S) -> Result<()> {
-        let mut next = items.iter().enumerate();
         let mut e = self.0.emitter();
-        emit_document(&mut e, out, OBJECT_DTYPE, &[items.len()], |e, out| {
-            let (index, item) = next.next().ok_or_else(|| Error::internal("fewer items than the shape"))?;
-            if !is_utf8(item) {
+        let count = items.len();
+        e.open_list(out, count + 2)?;
+        for (index, item) in items.iter().enumerate() {
+            if !e.str_item(out, index, item)? {
                 return Err(Error::invalid_argument(format!("{}: item {index} is not valid UTF-8", D::ID)));
             }
-            e.string(out, item)
-        })
+        }
+        emit_trailer(&mut e, out, OBJECT_DTYPE, &[count])
     }
 }
 

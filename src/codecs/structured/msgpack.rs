@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::{corrupt, Dialect, Emitter, Flag, Reader, Scalar, Sink, Token, MAX_DEPTH};
+use crate::codecs::object::is_utf8;
 use crate::codecs::{Error, Params, Result};
 
 /// The `msgpack2` options, as numcodecs' `MsgPack.__init__` takes them.
@@ -192,6 +193,20 @@ impl Emitter for MsgPackEmitter<'_> {
         self.raw_header(out, value.len())?;
         out.put(value);
         Ok(())
+    }
+
+    /// A str under 32 bytes is a fixstr: its one-byte header and text go out in one write.
+    #[inline]
+    fn str_item<S: Sink>(&mut self, out: &mut S, _index: usize, value: &[u8]) -> Result<bool> {
+        if !is_utf8(value) {
+            return Ok(false);
+        }
+        if value.len() < 32 {
+            out.put_parts(&[0xa0 | value.len() as u8], value, &[]);
+        } else {
+            self.string(out, value)?;
+        }
+        Ok(true)
     }
 
     fn bytes<S: Sink>(&mut self, out: &mut S, value: &[u8]) -> Result<()> {

@@ -258,6 +258,9 @@ fn the_word_at_a_time_escape_scan_agrees_with_the_byte_table() {
                 let expected = (start..len).find(|&i| table[bytes[i] as usize]).unwrap_or(len);
                 assert_eq!(json::find_escape(&bytes, start, ascii), expected, "{bytes:?} from {start}, ascii {ascii}");
             }
+            if ascii {
+                assert_eq!(json::is_plain_ascii(&bytes), !bytes.iter().any(|&b| table[b as usize]), "{bytes:?}");
+            }
         }
     }
 }
