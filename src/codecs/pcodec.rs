@@ -122,7 +122,8 @@ fn as_usize(value: &Value, key: &str) -> std::result::Result<usize, String> {
 trait LeNumber: Number {
     const SIZE: usize;
     fn read_le(bytes: &[u8]) -> Self;
-    fn write_le(self, out: &mut Vec<u8>);
+    /// Into `out`, exactly `SIZE` bytes.
+    fn write_le(self, out: &mut [u8]);
 }
 
 macro_rules! le_number {
@@ -134,8 +135,9 @@ macro_rules! le_number {
                 array.copy_from_slice(bytes);
                 <$t>::from_le_bytes(array)
             }
-            fn write_le(self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
+            #[inline]
+            fn write_le(self, out: &mut [u8]) {
+                out.copy_from_slice(&self.to_le_bytes());
             }
         }
     )*};
@@ -236,9 +238,11 @@ fn decompress_typed<T: LeNumber>(file: &FileDecompressor, mut src: &[u8]) -> Res
                 if progress.n_processed != n || !progress.finished {
                     return Err(Error::corrupt(format!("{ID}: chunk of {n} numbers decoded to {}", progress.n_processed)));
                 }
-                out.reserve(n * T::SIZE);
-                for number in numbers {
-                    number.write_le(&mut out);
+                // Into bytes sized once: a push per number measured at half numcodecs' decode speed.
+                let start = out.len();
+                out.resize(start + n * T::SIZE, 0);
+                for (slot, number) in out[start..].chunks_exact_mut(T::SIZE).zip(numbers) {
+                    number.write_le(slot);
                 }
                 src = chunk.into_src();
             }
