@@ -1,7 +1,7 @@
 """The same table as `cargo bench --bench compressors`, measured with Python's numcodecs 0.16.6.
 
 Run in a venv with `pip install 'numcodecs[msgpack,pcodec,crc32c]==0.16.6' zfpy==1.0.1`:
-    python benches/numcodecs_reference.py [--threads]
+    python benches/numcodecs_reference.py [--threads] [CONFIG_SUBSTRING, e.g. zfpy]
 Blosc runs single-threaded (numcodecs.blosc.use_threads = False) like libnumcodecs, unless --threads.
 """
 import json
@@ -55,6 +55,8 @@ def best_time(f, min_time=0.3):
 
 def main():
     threads = "--threads" in sys.argv
+    # Like `cargo bench --bench compressors -- zfpy`: only the configs containing the first other argument.
+    only = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
     numcodecs.blosc.use_threads = True if threads else False
     assert numcodecs.__version__ == "0.16.6", numcodecs.__version__
     print(f"numcodecs {numcodecs.__version__} (blosc threads: {threads}), {N_BYTES >> 20} MiB per dataset")
@@ -63,6 +65,8 @@ def main():
         t = best_time(lambda: data.copy())
         print(f"{name:<10} {'memcpy':<58} {'':>7} {data.nbytes / t / 1e6:>10.0f}")
         for config in configs():
+            if only is not None and only not in config:
+                continue
             codec = numcodecs.get_codec(json.loads(config))
             try:
                 enc = codec.encode(data)

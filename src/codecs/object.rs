@@ -200,14 +200,21 @@ fn check_non_ascii_utf8(bytes: &[u8]) -> std::result::Result<(), std::str::Utf8E
     std::str::from_utf8(bytes).map(|_| ())
 }
 
+/// The first and the last eight of `bytes` (8 to 16 of them) as little-endian words, which overlap when
+/// there are fewer than 16: together they cover a short string without a loop.
+#[inline(always)]
+pub(crate) fn end_words(bytes: &[u8]) -> (u64, u64) {
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
+    (word(0), word(bytes.len() - 8))
+}
+
 /// `<[u8]>::is_ascii`, with strings of up to 16 bytes read as two overlapping words (or three bytes)
 /// instead of std's byte loop over the last `len % 8`, whose exit the branch predictor cannot guess.
 #[inline]
 pub(crate) fn is_ascii(bytes: &[u8]) -> bool {
     let len = bytes.len();
     if len >= 8 && len <= 16 {
-        let first = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
-        let last = u64::from_le_bytes(bytes[len - 8..].try_into().unwrap_or_default());
+        let (first, last) = end_words(bytes);
         (first | last) & 0x8080_8080_8080_8080 == 0
     } else if len >= 4 && len < 8 {
         let first = u32::from_le_bytes(bytes[..4].try_into().unwrap_or_default());

@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::{checked_str_item, corrupt, unsupported, Dialect, Emitter, Flag, Reader, Scalar, Sink, Token, MAX_DEPTH};
+use crate::codecs::object::end_words;
 use crate::codecs::{Error, Params, Result};
 
 /// The text encodings json2 supports.
@@ -335,8 +336,7 @@ pub(super) fn find_escape(bytes: &[u8], mut at: usize, ascii: bool) -> usize {
 pub(super) fn is_plain_ascii(bytes: &[u8]) -> bool {
     let len = bytes.len();
     if len >= 8 && len <= 16 {
-        let first = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
-        let last = u64::from_le_bytes(bytes[len - 8..].try_into().unwrap_or_default());
+        let (first, last) = end_words(bytes);
         escape_marks(first, true) | escape_marks(last, true) == 0
     } else if len > 0 && len < 8 {
         escape_marks(short_word(bytes), true) == 0
