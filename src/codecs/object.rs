@@ -208,20 +208,33 @@ pub(crate) fn end_words(bytes: &[u8]) -> (u64, u64) {
     (word(0), word(bytes.len() - 8))
 }
 
-/// `<[u8]>::is_ascii`, with strings of up to 16 bytes read as two overlapping words (or three bytes)
-/// instead of std's byte loop over the last `len % 8`, whose exit the branch predictor cannot guess.
+/// `bytes` (1 to 7 of them) as one little-endian word, with spaces above them: ASCII, and never escaped
+/// in JSON, so the padding changes no answer. Overlapping loads replace a byte loop, whose exit after a
+/// string's length the branch predictor cannot guess.
+#[inline(always)]
+pub(crate) fn short_word(bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    let word = if len >= 4 {
+        let low = u32::from_le_bytes(bytes[..4].try_into().unwrap_or_default()) as u64;
+        let high = u32::from_le_bytes(bytes[len - 4..].try_into().unwrap_or_default()) as u64;
+        low | high << (8 * (len - 4))
+    } else {
+        bytes[0] as u64 | (bytes[len / 2] as u64) << (8 * (len / 2)) | (bytes[len - 1] as u64) << (8 * (len - 1))
+    };
+    word | 0x2020_2020_2020_2020 << (8 * len)
+}
+
+/// `<[u8]>::is_ascii`, with strings of up to 16 bytes read as one or two words ([`short_word`],
+/// [`end_words`]) instead of std's byte loop over the last `len % 8`, whose exit the branch predictor
+/// cannot guess.
 #[inline]
 pub(crate) fn is_ascii(bytes: &[u8]) -> bool {
     let len = bytes.len();
-    if len >= 8 && len <= 16 {
+    if (8..=16).contains(&len) {
         let (first, last) = end_words(bytes);
         (first | last) & 0x8080_8080_8080_8080 == 0
-    } else if len >= 4 && len < 8 {
-        let first = u32::from_le_bytes(bytes[..4].try_into().unwrap_or_default());
-        let last = u32::from_le_bytes(bytes[len - 4..].try_into().unwrap_or_default());
-        (first | last) & 0x8080_8080 == 0
-    } else if len > 0 && len < 4 {
-        (bytes[0] | bytes[len / 2] | bytes[len - 1]) < 0x80
+    } else if len > 0 && len < 8 {
+        short_word(bytes) & 0x8080_8080_8080_8080 == 0
     } else {
         bytes.is_ascii()
     }

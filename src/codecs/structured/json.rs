@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::{checked_str_item, corrupt, unsupported, Dialect, Emitter, Flag, Reader, Scalar, Sink, Token, MAX_DEPTH};
-use crate::codecs::object::end_words;
+use crate::codecs::object::{end_words, short_word};
 use crate::codecs::{Error, Params, Result};
 
 /// The text encodings json2 supports.
@@ -292,22 +292,6 @@ fn escape_marks(word: u64, ascii: bool) -> u64 {
     marks
 }
 
-/// `bytes` (1 to 7 of them) as one little-endian word, with spaces, which are never escaped, above them.
-/// Overlapping loads replace a byte loop, whose exit after a string's length the branch predictor
-/// cannot guess.
-#[inline(always)]
-fn short_word(bytes: &[u8]) -> u64 {
-    let len = bytes.len();
-    let word = if len >= 4 {
-        let low = u32::from_le_bytes(bytes[..4].try_into().unwrap_or_default()) as u64;
-        let high = u32::from_le_bytes(bytes[len - 4..].try_into().unwrap_or_default()) as u64;
-        low | high << (8 * (len - 4))
-    } else {
-        bytes[0] as u64 | (bytes[len / 2] as u64) << (8 * (len / 2)) | (bytes[len - 1] as u64) << (8 * (len - 1))
-    };
-    word | (ONES * b' ' as u64) << (8 * len)
-}
-
 /// The first byte at or after `at` that `escape_table(ascii)` marks, or `bytes.len()`: where a string's
 /// plain run ends, when encoding (an escape) and decoding (`ascii` false: the closing quote, an escape,
 /// a control character). Eight bytes at a time, as strings are mostly plain text.
@@ -335,7 +319,7 @@ pub(super) fn find_escape(bytes: &[u8], mut at: usize, ascii: bool) -> usize {
 #[inline]
 pub(super) fn is_plain_ascii(bytes: &[u8]) -> bool {
     let len = bytes.len();
-    if len >= 8 && len <= 16 {
+    if (8..=16).contains(&len) {
         let (first, last) = end_words(bytes);
         escape_marks(first, true) | escape_marks(last, true) == 0
     } else if len > 0 && len < 8 {
